@@ -1,0 +1,26 @@
+using Gateway.Configuration;
+
+namespace Gateway.Cli;
+
+public static class CheckCommand
+{
+    public static int Run(string configPath, TextWriter stdout, TextWriter stderr)
+    {
+        var result = ConfigLoader.LoadFile(configPath);
+        if (!result.IsValid)
+        {
+            foreach (var error in result.Errors)
+                stderr.WriteLine(error);
+            stderr.WriteLine($"{configPath}: {result.Errors.Count} error(s)");
+            return 1;
+        }
+        var config = result.Config!;
+        stdout.WriteLine($"{configPath}: OK");
+        stdout.WriteLine($"  listen: {string.Join(", ", config.Server.Listen)}  hostname: {config.Server.Hostname}  tls: {(config.Server.Tls is null ? "off" : "STARTTLS")}");
+        stdout.WriteLine($"  relay domains: {string.Join(", ", config.Relay.Domains)}  relay networks: {config.Relay.Networks.Count}");
+        stdout.WriteLine(config.Upstream.Directory is { } dir
+            ? $"  upstream: directory {dir}"
+            : $"  upstream: {string.Join(", ", config.Upstream.Hosts)} (tls {config.Upstream.Tls.ToString().ToLowerInvariant()})");
+        return 0;
+    }
+}

@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Reads <c>gateway.yaml</c> into a validated <see cref="GatewayConfig"/>. Every problem is collected
+/// (file, line, column) rather than stopping at the first, and unknown keys are errors.
+/// </summary>
+public static class ConfigLoader
+{
+    public static ConfigResult LoadFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new ConfigResult(null, [new ConfigError(path, 0, 0, $"cannot read the configuration: {e.Message}")]);
+        }
+        return Load(text, path, Path.GetDirectoryName(full) ?? Directory.GetCurrentDirectory());
+    }
+
+    /// <param name="text">The YAML text.</param>
+    /// <param name="fileName">The name used in error messages.</param>
+    /// <param name="baseDirectory">Relative paths in the configuration are taken from here.</param>
+    public static ConfigResult Load(string text, string fileName, string baseDirectory)
+    {
+        var errors = new ConfigErrorSink(fileName);
+        YamlNode? root;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            if (stream.Documents.Count > 1)
+                errors.Add(stream.Documents[1].RootNode, "the configuration must be a single YAML document");
+            root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+        }
+        catch (YamlException e)
+        {
+            var message = e.InnerException is { } inner && e.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase) is false
+                ? $"{e.Message} {inner.Message}" : e.Message;
+            return new ConfigResult(null, [new ConfigError(fileName, e.Start.Line, e.Start.Column, $"invalid YAML: {message}")]);
+        }
+        catch (ArgumentException e)
+        {
+            // Older YamlDotNet reported duplicate keys this way, without a position.
+            return new ConfigResult(null, [new ConfigError(fileName, 0, 0, $"invalid YAML: {e.Message}")]);
+        }
+
+        var top = YamlMappingReader.For(root, "", errors);
+        var server = ReadServer(top.Mapping("server"), baseDirectory);
+        var limits = ReadLimits(top.Mapping("limits"));
+        var relay = ReadRelay(top.Mapping("relay"));
+        var upstream = ReadUpstream(top.Mapping("upstream"), baseDirectory);
+        var policy = ReadPolicy(top.Mapping("policy"));
+        var logging = ReadLogging(top.Mapping("logging"));
+        top.RejectUnknownKeys();
+
+        var config = new GatewayConfig(server, limits, relay, upstream, policy, logging);
+        return errors.Errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors.Errors);
+    }
+
+    private static ServerConfig ReadServer(YamlMappingReader r, string baseDirectory)
+    {
+        var listen = new List<IPEndPoint>();
+        var listenItems = r.StringList("listen");
+        foreach (var (value, node) in listenItems)
+        {
+            if (IPEndPoint.TryParse(value, out var ep) && value.Contains(':') && (ep.Address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || value.StartsWith('[')))
+                listen.Add(ep);
+            else
+                r.Error(node, $"'server.listen' entry '{value}' must be an IP address and port, such as 0.0.0.0:25 or [::]:25");
+        }
+        if (listenItems.Count == 0)
+            listen.Add(new IPEndPoint(IPAddress.Loopback, 2525));
+
+        var (hostname, hostNode) = r.StringWithNode("hostname");
+        hostname ??= "localhost";
+        if (!IsHostName(hostname))
+            r.Error(hostNode, $"'server.hostname' must be a fully qualified host name, not '{hostname}'");
+
+        TlsConfig? tls = null;
+        var tlsNode = r.Get("tls");
+        if (tlsNode is not null)
+        {
+            var t = YamlMappingReader.For(tlsNode, "server.tls", ErrorsOf(r));
+            var (cert, certNode) = t.StringWithNode("certificate");
+            var (key, keyNode) = t.StringWithNode("key");
+            t.RejectUnknownKeys();
+            if (cert is null || key is null)
+                t.Error(tlsNode, "'server.tls' needs both 'certificate' and 'key' (PEM files)");
+            else
+            {
+                var certPath = Path.GetFullPath(cert, baseDirectory);
+                var keyPath = Path.GetFullPath(key, baseDirectory);
+                if (!File.Exists(certPath))
+                    t.Error(certNode, $"'server.tls.certificate' file not found: {cert}");
+                if (!File.Exists(keyPath))
+                    t.Error(keyNode, $"'server.tls.key' file not found: {key}");
+                tls = new TlsConfig(certPath, keyPath);
+            }
+        }
+
+        var proxy = r.Mapping("proxy_protocol");
+        var trusted = ReadNetworks(proxy, "trusted", "server.proxy_protocol.trusted");
+        proxy.RejectUnknownKeys();
+
+        var drain = r.Duration("drain_timeout", TimeSpan.FromSeconds(30));
+        r.RejectUnknownKeys();
+        return new ServerConfig(listen, hostname, tls, trusted, drain);
+    }
+
+    private static LimitsConfig ReadLimits(YamlMappingReader r)
+    {
+        var limits = new LimitsConfig(
+            MaxMessageSize: r.Size("max_message_size", 25L * 1024 * 1024, min: 1024),
+            MaxRecipients: r.Int("max_recipients", 100, 1, 100_000),
+            MaxConnections: r.Int("max_connections", 1000, 1, 1_000_000),
+            MaxConnectionsPerIp: r.Int("max_connections_per_ip", 20, 1, 1_000_000),
+            CommandTimeout: r.Duration("command_timeout", TimeSpan.FromMinutes(5)),
+            DataTimeout: r.Duration("data_timeout", TimeSpan.FromMinutes(3)),
+            SessionTimeout: r.Duration("session_timeout", TimeSpan.FromHours(1)),
+            MaxErrors: r.Int("max_errors", 10, 1, 1000));
+        if (limits.MaxMessageSize > int.MaxValue)
+            r.Error(r.Get("max_message_size"), "'limits.max_message_size' must be under 2GB");
+        r.RejectUnknownKeys();
+        return limits;
+    }
+
+    private static RelayConfig ReadRelay(YamlMappingReader r)
+    {
+        var domains = new List<string>();
+        foreach (var (value, node) in r.StringList("domains"))
+        {
+            var domain = value.Trim().ToLowerInvariant();
+            if (IsHostName(domain))
+                domains.Add(domain);
+            else
+                r.Error(node, $"'relay.domains' entry '{value}' is not a domain name");
+        }
+        var networks = ReadNetworks(r, "networks", "relay.networks");
+        if (domains.Count == 0 && networks.Count == 0)
+            r.Error(r.Get("domains") ?? r.Node, "'relay.domains' needs at least one domain (or 'relay.networks' a client network): otherwise every recipient is refused");
+        r.RejectUnknownKeys();
+        return new RelayConfig(domains.Distinct().ToArray(), networks);
+    }
+
+    private static UpstreamConfig ReadUpstream(YamlMappingReader r, string baseDirectory)
+    {
+        var hosts = new List<HostPort>();
+        var hostItems = r.StringList("hosts");
+        foreach (var (value, node) in hostItems)
+        {
+            if (TryParseHostPort(value, out var hp))
+                hosts.Add(hp);
+            else
+                r.Error(node, $"'upstream.hosts' entry '{value}' must be host:port, such as 127.0.0.1:2526 or mail.example.test:25");
+        }
+        var (directory, dirNode) = r.StringWithNode("directory");
+        if (hostItems.Count > 0 && directory is not null)
+            r.Error(dirNode, "'upstream' takes either 'hosts' or 'directory', not both");
+        if (hostItems.Count == 0 && directory is null)
+            r.Error(r.Node, "'upstream' needs 'hosts' (the MTA to relay to) or 'directory' (write each message to a folder)");
+
+        var config = new UpstreamConfig(
+            Hosts: hosts,
+            Directory: directory is null ? null : Path.GetFullPath(directory, baseDirectory),
+            Tls: r.Enum("tls", UpstreamTls.Opportunistic),
+            VerifyCertificate: r.Bool("verify_certificate", false),
+            Timeout: r.Duration("timeout", TimeSpan.FromSeconds(60)),
+            PoolSize: r.Int("pool_size", 16, 0, 10_000),
+            IdleTimeout: r.Duration("idle_timeout", TimeSpan.FromSeconds(30)));
+        r.RejectUnknownKeys();
+        return config;
+    }
+
+    private static PolicyConfig ReadPolicy(YamlMappingReader r)
+    {
+        var policy = new PolicyConfig(r.Enum("bare_line_endings", BareLineEndings.Reject));
+        r.RejectUnknownKeys();
+        return policy;
+    }
+
+    private static LoggingConfig ReadLogging(YamlMappingReader r)
+    {
+        var format = r.Enum("format", LogFormat.Text);
+        var (levelText, levelNode) = r.StringWithNode("level");
+        var level = LogLevel.Information;
+        if (levelText is not null)
+        {
+            level = levelText.ToLowerInvariant() switch
+            {
+                "trace" => LogLevel.Trace,
+                "debug" => LogLevel.Debug,
+                "information" or "info" => LogLevel.Information,
+                "warning" or "warn" => LogLevel.Warning,
+                "error" => LogLevel.Error,
+                _ => (LogLevel)(-1),
+            };
+            if ((int)level < 0)
+            {
+                r.Error(levelNode, $"'logging.level' must be one of trace | debug | info | warning | error, not '{levelText}'");
+                level = LogLevel.Information;
+            }
+        }
+        r.RejectUnknownKeys();
+        return new LoggingConfig(format, level);
+    }
+
+    private static List<IPNetwork> ReadNetworks(YamlMappingReader r, string key, string path)
+    {
+        var list = new List<IPNetwork>();
+        foreach (var (value, node) in r.StringList(key))
+        {
+            if (TryParseNetwork(value, out var network))
+                list.Add(network);
+            else
+                r.Error(node, $"'{path}' entry '{value}' must be an IP address or CIDR network such as 192.0.2.0/24");
+        }
+        return list;
+    }
+
+    public static bool TryParseNetwork(string text, out IPNetwork network)
+    {
+        text = text.Trim();
+        if (IPAddress.TryParse(text, out var single) && !text.Contains('/'))
+        {
+            network = new IPNetwork(single, single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            return true;
+        }
+        return IPNetwork.TryParse(text, out network);
+    }
+
+    public static bool TryParseHostPort(string text, out HostPort hostPort)
+    {
+        hostPort = null!;
+        text = text.Trim();
+        string host;
+        string portText;
+        if (text.StartsWith('['))
+        {
+            var close = text.IndexOf(']');
+            if (close < 0 || close + 1 >= text.Length || text[close + 1] != ':')
+                return false;
+            host = text[1..close];
+            portText = text[(close + 2)..];
+            if (!IPAddress.TryParse(host, out _))
+                return false;
+        }
+        else
+        {
+            var colon = text.LastIndexOf(':');
+            if (colon <= 0 || text.IndexOf(':') != colon)
+                return false;
+            host = text[..colon];
+            portText = text[(colon + 1)..];
+            if (!IPAddress.TryParse(host, out _) && !IsHostName(host))
+                return false;
+        }
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            return false;
+        hostPort = new HostPort(host, port);
+        return true;
+    }
+
+    /// <summary>LDH labels separated by dots, at most 253 characters; a single label (such as localhost) is allowed.</summary>
+    public static bool IsHostName(string name)
+    {
+        if (name.Length is 0 or > 253 || name.EndsWith('.'))
+            return false;
+        foreach (var label in name.Split('.'))
+        {
+            if (label.Length is 0 or > 63 || label.StartsWith('-') || label.EndsWith('-'))
+                return false;
+            foreach (var c in label)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c == '-'))
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    private static ConfigErrorSink ErrorsOf(YamlMappingReader r) => r.Sink;
+}

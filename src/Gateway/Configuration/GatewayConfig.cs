@@ -1,0 +1,61 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Configuration;
+
+/// <summary>The whole validated configuration: built once by <see cref="ConfigLoader"/>, never changed afterwards.</summary>
+public sealed record GatewayConfig(
+    ServerConfig Server,
+    LimitsConfig Limits,
+    RelayConfig Relay,
+    UpstreamConfig Upstream,
+    PolicyConfig Policy,
+    LoggingConfig Logging);
+
+public sealed record ServerConfig(
+    IReadOnlyList<IPEndPoint> Listen,
+    string Hostname,
+    TlsConfig? Tls,
+    IReadOnlyList<IPNetwork> ProxyTrusted,
+    TimeSpan DrainTimeout);
+
+/// <summary>Absolute paths of the PEM certificate chain and private key used for STARTTLS.</summary>
+public sealed record TlsConfig(string CertificatePath, string KeyPath);
+
+public sealed record LimitsConfig(
+    long MaxMessageSize,
+    int MaxRecipients,
+    int MaxConnections,
+    int MaxConnectionsPerIp,
+    TimeSpan CommandTimeout,
+    TimeSpan DataTimeout,
+    TimeSpan SessionTimeout,
+    int MaxErrors);
+
+public sealed record RelayConfig(IReadOnlyList<string> Domains, IReadOnlyList<IPNetwork> Networks);
+
+public enum UpstreamTls { None, Opportunistic, Required }
+
+/// <summary>A host name or IP literal and a port.</summary>
+public sealed record HostPort(string Host, int Port)
+{
+    public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}
+
+/// <summary>Either <see cref="Hosts"/> (SMTP relay) or <see cref="Directory"/> (files), never both.</summary>
+public sealed record UpstreamConfig(
+    IReadOnlyList<HostPort> Hosts,
+    string? Directory,
+    UpstreamTls Tls,
+    bool VerifyCertificate,
+    TimeSpan Timeout,
+    int PoolSize,
+    TimeSpan IdleTimeout);
+
+public enum BareLineEndings { Reject, Normalize }
+
+public sealed record PolicyConfig(BareLineEndings BareLineEndings);
+
+public enum LogFormat { Text, Json }
+
+public sealed record LoggingConfig(LogFormat Format, LogLevel Level);

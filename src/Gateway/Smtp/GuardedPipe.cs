@@ -1,0 +1,94 @@
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using SmtpServer.IO;
+
+namespace Gateway.Smtp;
+
+/// <summary>
+/// The duplex pipe SmtpServer talks through: a <see cref="GuardedReader"/> in, a <see cref="ReplyWriter"/> out,
+/// and the STARTTLS upgrade (TLS 1.2 and 1.3 only).
+/// </summary>
+public sealed class GuardedPipe : ISecurableDuplexPipe
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _network;
+    private readonly SessionState _session;
+    private readonly GuardedReader _reader;
+    private readonly ReplyWriter _writer;
+    private readonly Action<GuardedPipe> _onDispose;
+    private SslStream? _tls;
+    private int _disposed;
+
+    public GuardedPipe(Socket socket, SessionState session, ServerLifetime lifetime, Action<GuardedPipe> onDispose)
+    {
+        _socket = socket;
+        _network = new NetworkStream(socket, ownsSocket: true);
+        _session = session;
+        _onDispose = onDispose;
+        _writer = new ReplyWriter(session, session.Config.Limits.CommandTimeout);
+        _writer.SetStream(_network);
+        _reader = new GuardedReader(_network, session, _writer, lifetime);
+    }
+
+    public PipeReader Input => _reader;
+
+    public PipeWriter Output => _writer;
+
+    public ReplyWriter Replies => _writer;
+
+    public SessionState Session => _session;
+
+    public bool IsSecure => _tls is not null;
+
+    public SslProtocols SslProtocol => _tls?.SslProtocol ?? SslProtocols.None;
+
+    public async Task UpgradeAsync(X509Certificate certificate, SslProtocols protocols, CancellationToken cancellationToken = default)
+    {
+        var tls = new SslStream(_network, leaveInnerStreamOpen: true);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_session.Config.Limits.CommandTimeout);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = certificate,
+                ClientCertificateRequired = false,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        _tls = tls;
+        _reader.ResetStream(tls);
+        _reader.Secure = true;
+        _writer.SetStream(tls);
+        _session.TlsProtocol = tls.SslProtocol;
+        _session.TlsCipher = tls.NegotiatedCipherSuite.ToString();
+        _session.ResetTransaction();
+        _session.Helo = null;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        try
+        {
+            _tls?.Dispose();
+            _network.Dispose();
+            _socket.Dispose();
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+        }
+        _session.ResetTransaction();
+        _onDispose(this);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Gateway.Smtp;
+
+/// <summary>
+/// The output side of a session. SmtpServer writes its stock replies here ("250 Ok", "503 bad sequence of
+/// commands", "..., 4 retry(ies) remaining."); each line is rewritten into the gateway's reply with an enhanced
+/// status code before it reaches the client. It also counts error replies (for the error limit) and notices
+/// the 354 that starts message data, which tells the reader to switch to DATA mode.
+/// </summary>
+public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTimeout) : PipeWriter
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(512);
+    private Stream? _stream;
+
+    /// <summary>Set when a 354 has been sent: the next read is message data.</summary>
+    public bool DataRequested { get; set; }
+
+    /// <summary>After a closing reply nothing more is written.</summary>
+    public bool Closed { get; private set; }
+
+    /// <summary>The last reply written, for the transaction log.</summary>
+    public string? LastReply { get; private set; }
+
+    public void SetStream(Stream stream) => _stream = stream;
+
+    [GeneratedRegex(@", \d+ retry\(ies\) remaining\.$")]
+    private static partial Regex RetrySuffix();
+
+    [GeneratedRegex(@"^\d{3}[ -][245]\.\d{1,3}\.\d{1,3}( |$)")]
+    private static partial Regex HasEnhancedCode();
+
+    public override void Advance(int bytes) => _buffer.Advance(bytes);
+
+    public override Memory<byte> GetMemory(int sizeHint = 0) => _buffer.GetMemory(sizeHint);
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => _buffer.GetSpan(sizeHint);
+
+    public override void CancelPendingFlush()
+    {
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+    }
+
+    public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_buffer.WrittenCount == 0)
+            return new FlushResult(false, Closed);
+        var text = Encoding.UTF8.GetString(_buffer.WrittenSpan);
+        _buffer.Clear();
+        var output = new StringBuilder(text.Length + 32);
+        foreach (var line in text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            var rewritten = Rewrite(line);
+            output.Append(rewritten).Append("\r\n");
+        }
+        await WriteRawAsync(output.ToString(), cancellationToken).ConfigureAwait(false);
+        return new FlushResult(false, Closed);
+    }
+
+    /// <summary>Writes one of the gateway's own replies, bypassing the rewriting.</summary>
+    public async ValueTask WriteReplyAsync(Reply reply, bool closing, CancellationToken cancellationToken)
+    {
+        Count(reply.Code);
+        LastReply = reply.ToString();
+        await WriteRawAsync(LastReply + "\r\n", cancellationToken).ConfigureAwait(false);
+        if (closing)
+            Closed = true;
+    }
+
+    private async ValueTask WriteRawAsync(string text, CancellationToken cancellationToken)
+    {
+        if (Closed || _stream is null)
+            return;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(writeTimeout);
+        try
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            await _stream.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
+            await _stream.FlushAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client stopped reading or went away: nothing more can be said to it.
+            Closed = true;
+        }
+    }
+
+    private void Count(int code)
+    {
+        if (code is >= 400 and < 600 && code != 421)
+            session.ErrorCount++;
+    }
+
+    /// <summary>Turns one line written by SmtpServer into the reply the client gets.</summary>
+    internal string Rewrite(string line)
+    {
+        line = RetrySuffix().Replace(line, "");
+        if (line.Length < 3 || !int.TryParse(line.AsSpan(0, 3), out var code))
+            return line;
+        var continued = line.Length > 3 && line[3] == '-';
+        var text = line.Length > 4 ? line[4..] : "";
+        var command = session.LastCommand;
+        string result;
+        if (command is "EHLO" or "HELO" && code == 250 || HasEnhancedCode().IsMatch(line))
+            result = line;
+        else
+            result = (code, text) switch
+            {
+                (220, _) when command == "STARTTLS" => "220 2.0.0 Ready to start TLS",
+                (220, _) => line, // the greeting
+                (221, "Timeout while waiting for input.") => Reply.CommandTimeout.ToString(),
+                (221, "The session has be cancelled.") => session.Lifetime?.IsStopping == true ? Reply.ShuttingDown.ToString() : Reply.SessionTimeout.ToString(),
+                (221, _) => "221 2.0.0 Bye",
+                (250, _) => command switch
+                {
+                    "MAIL" => "250 2.1.0 Sender OK",
+                    "RCPT" => "250 2.1.5 Recipient OK",
+                    "RSET" => "250 2.0.0 Reset OK",
+                    _ => "250 2.0.0 OK",
+                },
+                (354, _) => "354 End data with <CR><LF>.<CR><LF>",
+                (501, _) when text.StartsWith("expected ", StringComparison.Ordinal) => "503 5.5.1 Bad sequence of commands",
+                (503, _) => "503 5.5.1 Bad sequence of commands",
+                (501, _) => "501 5.5.4 Syntax error in parameters or arguments",
+                (500 or 502, _) => Reply.Unrecognized.ToString(),
+                (552, _) => Reply.MessageTooBig.ToString(),
+                (554, "no valid recipients given") => "554 5.5.1 No valid recipients",
+                (554, "") => Reply.LocalError.ToString(), // SmtpServer's answer to an exception in the store: ours, so retry
+                (550, _) => "550 5.1.1 Mailbox unavailable",
+                ( >= 200 and < 300, _) => $"{code} 2.0.0 {text}",
+                ( >= 400 and < 500, _) => $"{code} 4.0.0 {text}",
+                ( >= 500, _) => $"{code} 5.0.0 {text}",
+                _ => line,
+            };
+        if (!continued)
+        {
+            var finalCode = int.Parse(result.AsSpan(0, 3));
+            Count(finalCode);
+            if (finalCode == 354)
+                DataRequested = true;
+            LastReply = result;
+        }
+        if (continued && result.Length > 3)
+            result = result[..3] + "-" + result[4..];
+        return result;
+    }
+}

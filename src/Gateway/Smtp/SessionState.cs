@@ -1,0 +1,91 @@
+using System.Net;
+using System.Security.Authentication;
+using Gateway.Configuration;
+
+namespace Gateway.Smtp;
+
+/// <summary>
+/// What the gateway knows about one SMTP session. SmtpServer creates its filters and stores per command,
+/// so this object lives in the session's property bag and is the single place where they meet.
+/// </summary>
+public sealed class SessionState(string id, GatewayConfig config, IPEndPoint remote, IPEndPoint local)
+{
+    public const string PropertyKey = "Gateway:Session";
+
+    public string Id { get; } = id;
+
+    /// <summary>The configuration this session started with; a reload never changes it mid-session.</summary>
+    public GatewayConfig Config { get; } = config;
+
+    /// <summary>The client: the TCP peer, or the address a trusted PROXY header gave.</summary>
+    public IPEndPoint Remote { get; set; } = remote;
+
+    public IPEndPoint Local { get; set; } = local;
+
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+
+    public string? Helo { get; set; }
+
+    /// <summary>True after EHLO (rather than HELO).</summary>
+    public bool Extended { get; set; }
+
+    public SslProtocols TlsProtocol { get; set; }
+
+    public string? TlsCipher { get; set; }
+
+    public int ErrorCount { get; set; }
+
+    /// <summary>The verb of the command SmtpServer is executing, for choosing enhanced status codes.</summary>
+    public string? LastCommand { get; set; }
+
+    public ServerLifetime? Lifetime { get; init; }
+
+    public int CommandCount { get; set; }
+
+    /// <summary>The path of the MAIL or RCPT line being processed, as the gateway parsed it.</summary>
+    public SmtpPath? PendingPath { get; set; }
+
+    public IReadOnlyDictionary<string, string?> PendingParameters { get; set; } = new Dictionary<string, string?>();
+
+    public SmtpPath? Sender { get; private set; }
+
+    public IReadOnlyDictionary<string, string?> MailParameters { get; private set; } = new Dictionary<string, string?>();
+
+    public List<SmtpPath> Recipients { get; } = [];
+
+    /// <summary>Recipients refused in this transaction, with the reply each got, for the log.</summary>
+    public List<string> RefusedRecipients { get; } = [];
+
+    public bool InTransaction => Sender is not null;
+
+    public int TransactionCount { get; set; }
+
+    public DateTimeOffset TransactionStarted { get; private set; }
+
+    /// <summary>The message body read by the guarded reader, waiting for the message store.</summary>
+    public MessageSpool? Message { get; set; }
+
+    /// <summary>Set when the data itself already decides the reply (too big, bare line endings).</summary>
+    public Reply? MessageOutcome { get; set; }
+
+    public void BeginTransaction(SmtpPath sender, IReadOnlyDictionary<string, string?> parameters)
+    {
+        ResetTransaction();
+        Sender = sender;
+        MailParameters = parameters;
+        TransactionStarted = DateTimeOffset.UtcNow;
+    }
+
+    public void ResetTransaction()
+    {
+        Sender = null;
+        MailParameters = new Dictionary<string, string?>();
+        Recipients.Clear();
+        RefusedRecipients.Clear();
+        Message?.Dispose();
+        Message = null;
+        MessageOutcome = null;
+    }
+
+    public string TransactionId => $"{Id}.{TransactionCount}";
+}
