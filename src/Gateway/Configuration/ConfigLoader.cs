@@ -34,10 +34,11 @@ public static class ConfigLoader
     {
         var errors = new ConfigErrorSink(fileName);
         YamlNode? root;
+        var scanner = new Scanner(new StringReader(text));
         try
         {
             var stream = new YamlStream();
-            stream.Load(new StringReader(text));
+            stream.Load(new Parser(scanner));
             if (stream.Documents.Count > 1)
                 errors.Add(stream.Documents[1].RootNode, "the configuration must be a single YAML document");
             root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
@@ -48,10 +49,11 @@ public static class ConfigLoader
                 ? $"{e.Message} {inner.Message}" : e.Message;
             return new ConfigResult(null, [new ConfigError(fileName, e.Start.Line, e.Start.Column, $"invalid YAML: {message}")]);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            // Older YamlDotNet reported duplicate keys this way, without a position.
-            return new ConfigResult(null, [new ConfigError(fileName, 0, 0, $"invalid YAML: {e.Message}")]);
+            // YamlDotNet throws these for some malformed input (an unclosed flow sequence at the end of the file).
+            var at = scanner.CurrentPosition;
+            return new ConfigResult(null, [new ConfigError(fileName, at.Line, at.Column, $"invalid YAML: {e.Message} (an unclosed [ or {{?)")]);
         }
 
         var top = YamlMappingReader.For(root, "", errors);

@@ -15,7 +15,14 @@ public sealed class RawMessageBody : MimeEntity
     {
         _content = content;
         Headers.Clear(); // the Content-Type the base constructor added is not part of the original message
+        // MimeMessage writes a blank line before a body whose (empty) header list "has a body separator", which a
+        // new HeaderList always claims; the setter is internal. The end-to-end byte-preservation tests pin this.
+        HasBodySeparator.SetValue(Headers, false);
     }
+
+    private static readonly System.Reflection.PropertyInfo HasBodySeparator =
+        typeof(HeaderList).GetProperty("HasBodySeparator", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+        ?? throw new MissingMemberException("MimeKit.HeaderList.HasBodySeparator is gone: see RawMessageBody");
 
     public long Length => _content.Length;
 

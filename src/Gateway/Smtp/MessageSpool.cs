@@ -30,7 +30,7 @@ public sealed class MessageSpool : IDisposable
         if (_file is null && _memory!.Length + data.Length > _memoryThreshold)
         {
             var path = Path.Combine(_tempDirectory, $"gateway-{Guid.NewGuid():N}.spool");
-            _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
+            _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.DeleteOnClose);
             _memory.Position = 0;
             _memory.CopyTo(_file);
             _memory = null;

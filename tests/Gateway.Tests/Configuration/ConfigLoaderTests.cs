@@ -1,0 +1,175 @@
+using Gateway.Configuration;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Configuration;
+
+public class ConfigLoaderTests
+{
+    private static ConfigResult Load(string yaml) => ConfigLoader.Load(yaml, "t.yaml", Path.GetTempPath());
+
+    private const string Minimal = """
+        relay:
+          domains: [example.test]
+        upstream:
+          hosts: ["127.0.0.1:2526"]
+        """;
+
+    [Fact]
+    public void The_shipped_gateway_yaml_is_valid()
+    {
+        var root = RepoRoot.Find();
+        var result = ConfigLoader.LoadFile(Path.Combine(root, "gateway.yaml"));
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(Path.Combine(root, "delivered"), result.Config!.Upstream.Directory);
+    }
+
+    [Fact]
+    public void Reads_every_documented_key_with_readable_units()
+    {
+        var result = Load("""
+            server:
+              listen: ["0.0.0.0:25", "[::1]:2525"]
+              hostname: MX.Example.Test
+              proxy_protocol: { trusted: ["10.0.0.0/8", "192.0.2.1"] }
+              drain_timeout: 45s
+            limits:
+              max_message_size: 10MB
+              max_recipients: 50
+              max_connections: 300
+              max_connections_per_ip: 5
+              command_timeout: 2m
+              data_timeout: 90s
+              session_timeout: 1h
+              max_errors: 4
+            relay:
+              domains: [Example.Test, other.test]
+              networks: ["192.0.2.0/24"]
+            upstream:
+              hosts: ["mail.example.test:25", "[::1]:2526"]
+              tls: required
+              timeout: 30s
+              verify_certificate: true
+              pool_size: 4
+            policy:
+              bare_line_endings: normalize
+            logging:
+              format: json
+              level: warning
+            """);
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var c = result.Config!;
+        Assert.Equal(2, c.Server.Listen.Count);
+        Assert.Equal(25, c.Server.Listen[0].Port);
+        Assert.Equal(2, c.Server.ProxyTrusted.Count);
+        Assert.Equal(TimeSpan.FromSeconds(45), c.Server.DrainTimeout);
+        Assert.Equal(10L * 1024 * 1024, c.Limits.MaxMessageSize);
+        Assert.Equal(TimeSpan.FromSeconds(90), c.Limits.DataTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(2), c.Limits.CommandTimeout);
+        Assert.Equal(["example.test", "other.test"], c.Relay.Domains);
+        Assert.Equal(new HostPort("mail.example.test", 25), c.Upstream.Hosts[0]);
+        Assert.Equal(new HostPort("::1", 2526), c.Upstream.Hosts[1]);
+        Assert.Equal(UpstreamTls.Required, c.Upstream.Tls);
+        Assert.Equal(BareLineEndings.Normalize, c.Policy.BareLineEndings);
+        Assert.Equal(LogFormat.Json, c.Logging.Format);
+    }
+
+    [Fact]
+    public void Reports_every_error_at_once_with_line_and_column()
+    {
+        var result = Load("""
+            server:
+              listen: ["not-an-endpoint"]
+              hostnme: mx.example.test
+            limits:
+              max_message_size: 25 parsecs
+              command_timeout: forever
+            relay:
+              domains: [example.test]
+            upstream:
+              hosts: ["127.0.0.1:2526"]
+              tls: sometimes
+            """);
+        Assert.False(result.IsValid);
+        var errors = result.Errors.Select(e => e.ToString()).ToList();
+        Assert.Equal(5, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("t.yaml:2:12: error:", StringComparison.Ordinal) && e.Contains("not-an-endpoint"));
+        Assert.Contains(errors, e => e.StartsWith("t.yaml:3:3: error: unknown key 'server.hostnme'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("t.yaml:5:21:", StringComparison.Ordinal) && e.Contains("size"));
+        Assert.Contains(errors, e => e.StartsWith("t.yaml:6:20:", StringComparison.Ordinal) && e.Contains("duration"));
+        Assert.Contains(errors, e => e.StartsWith("t.yaml:11:8:", StringComparison.Ordinal) && e.Contains("none | opportunistic | required"));
+    }
+
+    [Fact]
+    public void Unknown_top_level_sections_are_errors()
+    {
+        var result = Load(Minimal + "\nfilters: {}\n");
+        Assert.Contains(result.Errors, e => e.Message.StartsWith("unknown key 'filters'", StringComparison.Ordinal) && e.Line == 5);
+    }
+
+    [Fact]
+    public void Duplicate_keys_are_errors_with_a_position()
+    {
+        var result = Load(Minimal + "\nrelay:\n  domains: [x.test]\n");
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("uplicate", error.Message);
+        Assert.True(error.Line > 0);
+    }
+
+    [Fact]
+    public void Upstream_needs_hosts_or_directory_but_not_both()
+    {
+        Assert.Contains(Load("relay: { domains: [a.test] }\nupstream: { tls: none }").Errors, e => e.Message.Contains("needs 'hosts'"));
+        Assert.Contains(Load("relay: { domains: [a.test] }\nupstream: { hosts: [\"h.test:25\"], directory: out }").Errors, e => e.Message.Contains("not both"));
+    }
+
+    [Fact]
+    public void Refuses_a_configuration_that_would_refuse_every_recipient()
+    {
+        var result = Load("upstream: { directory: out }");
+        Assert.Contains(result.Errors, e => e.Message.Contains("relay.domains"));
+    }
+
+    [Fact]
+    public void Missing_tls_files_are_errors()
+    {
+        var result = Load(Minimal + "\nserver:\n  tls: { certificate: nope.pem, key: nope.key }\n");
+        Assert.Equal(2, result.Errors.Count(e => e.Message.Contains("file not found")));
+    }
+
+    [Fact]
+    public void Invalid_yaml_is_reported_with_its_position()
+    {
+        var result = Load("relay:\n  domains: [example.test\nupstream: x");
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("invalid YAML", error.Message);
+        Assert.True(error.Line >= 2);
+    }
+
+    [Theory]
+    [InlineData("25MB", 25L * 1024 * 1024)]
+    [InlineData("512KB", 512L * 1024)]
+    [InlineData("1048576", 1048576)]
+    [InlineData("1gb", 1024L * 1024 * 1024)]
+    public void Parses_sizes(string text, long bytes)
+    {
+        Assert.True(Units.TryParseSize(text, out var parsed));
+        Assert.Equal(bytes, parsed);
+    }
+
+    [Theory]
+    [InlineData("5m", 300)]
+    [InlineData("30s", 30)]
+    [InlineData("1h", 3600)]
+    public void Parses_durations(string text, int seconds)
+    {
+        Assert.True(Units.TryParseDuration(text, out var parsed));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), parsed);
+    }
+
+    [Theory]
+    [InlineData("5")]
+    [InlineData("m")]
+    [InlineData("-1s")]
+    [InlineData("5 minutes")]
+    public void Refuses_durations_without_a_unit_or_number(string text) => Assert.False(Units.TryParseDuration(text, out _));
+}
