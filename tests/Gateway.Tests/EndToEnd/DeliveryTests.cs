@@ -127,7 +127,7 @@ public class DeliveryTests
             Assert.Equal("250 2.0.0 OK", await c.CommandAsync("NOOP"));
             Assert.StartsWith("250 2.1.0", await c.CommandAsync("MAIL FROM:<a@b.test>"));
             Assert.StartsWith("501 5.1.3", await c.CommandAsync("RCPT TO:<bob@@example.test>"));
-            Assert.Equal("554 5.5.1 No valid recipients", await c.CommandAsync("DATA"));
+            Assert.Equal("503 5.5.1 Bad sequence of commands", await c.CommandAsync("DATA"));
         }
     }
 
