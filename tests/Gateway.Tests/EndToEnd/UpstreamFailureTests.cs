@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Tests.Support;
+using MailKit.Net.Smtp;
+
+namespace Gateway.Tests.EndToEnd;
+
+/// <summary>The client hears 250 only when the upstream took the message for every recipient; otherwise it hears why.</summary>
+public class UpstreamFailureTests
+{
+    private static int UnusedPort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private static async Task<SmtpCommandException> RefusedAsync(int port, MimeKit.MimeMessage? message = null, IEnumerable<string>? to = null) =>
+        await Assert.ThrowsAsync<SmtpCommandException>(() => Mail.SendAsync(port, message ?? Mail.Message(), to: to));
+
+    [Fact]
+    public async Task Upstream_down_is_a_451_4_4_1()
+    {
+        var port = UnusedPort();
+        await using var gateway = await GatewayHost.StartAsync($"upstream:\n  hosts: [\"127.0.0.1:{port}\"]\n  tls: none\n");
+        var e = await RefusedAsync(gateway.Port);
+        Assert.Equal(451, (int)e.StatusCode);
+        Assert.Equal("4.4.1 Upstream server unavailable, try again later", e.Message);
+        var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
+        Assert.Contains("outcome=tempfail", line);
+        Assert.Contains($"upstream=\"127.0.0.1:{port}: Connection refused\"", line);
+    }
+
+    [Fact]
+    public async Task Hosts_are_tried_in_order()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync($"upstream:\n  hosts: [\"127.0.0.1:{UnusedPort()}\", \"{upstream.HostPort}\"]\n  tls: none\n");
+        await Mail.SendAsync(gateway.Port, Mail.Message());
+        Assert.Single(upstream.Messages);
+    }
+
+    [Theory]
+    [InlineData("451 4.3.0 Temporary lookup failure", 451, "4.3.0 Temporary lookup failure")]
+    [InlineData("550 5.7.1 Sender blocked", 550, "5.7.1 Sender blocked")]
+    [InlineData("421 4.3.2 Shutting down", 451, "4.3.2 Shutting down")]
+    public async Task The_upstreams_refusal_of_the_sender_is_relayed(string upstreamReply, int code, string text)
+    {
+        await using var upstream = new FakeUpstream { MailReply = _ => upstreamReply };
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var e = await RefusedAsync(gateway.Port);
+        Assert.Equal(code, (int)e.StatusCode);
+        Assert.Equal(text, e.Message);
+    }
+
+    [Fact]
+    public async Task The_upstreams_refusal_of_the_message_is_relayed_as_one_clean_line()
+    {
+        await using var upstream = new FakeUpstream { DataReply = _ => "554 5.7.1 Spam\u0007 detected\r" };
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var e = await RefusedAsync(gateway.Port);
+        Assert.Equal(554, (int)e.StatusCode);
+        Assert.Equal("5.7.1 Spam detected", e.Message);
+        Assert.Empty(upstream.Messages);
+    }
+
+    [Fact]
+    public async Task A_recipient_the_upstream_refuses_refuses_the_whole_message()
+    {
+        await using var upstream = new FakeUpstream { RcptReply = r => r.StartsWith("nobody", StringComparison.Ordinal) ? "550 5.1.1 <nobody@example.test>: user unknown" : null };
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var e = await RefusedAsync(gateway.Port, to: ["bob@example.test", "nobody@example.test"]);
+        Assert.Equal(550, (int)e.StatusCode);
+        Assert.Equal("5.1.1 <nobody@example.test>: user unknown", e.Message);
+        Assert.Empty(upstream.Messages); // never delivered to bob alone while the client thinks it failed
+        // The refusal reset the upstream connection, which serves the next message.
+        await Mail.SendAsync(gateway.Port, Mail.Message());
+        Assert.Single(upstream.Messages);
+        Assert.Equal(1, upstream.Connections);
+    }
+
+    [Fact]
+    public async Task An_upstream_dropping_mid_data_is_a_451_and_no_250()
+    {
+        await using var upstream = new FakeUpstream { DropAfterDataBytes = 100 };
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var e = await RefusedAsync(gateway.Port, Mail.Message(body: new string('b', 5000) + "\r\n"));
+        Assert.Equal(451, (int)e.StatusCode);
+        Assert.StartsWith("4.4.1", e.Message);
+        Assert.Empty(upstream.Messages);
+    }
+
+    [Fact]
+    public async Task An_upstream_timing_out_is_a_451()
+    {
+        using var release = new ManualResetEventSlim();
+        await using var upstream = new FakeUpstream { DataReply = _ => { release.Wait(TimeSpan.FromSeconds(30)); return null; } };
+        await using var quick = await GatewayHost.StartAsync($"upstream:\n  hosts: [\"{upstream.HostPort}\"]\n  tls: none\n  timeout: 500ms\n");
+        var e = await RefusedAsync(quick.Port);
+        release.Set();
+        Assert.Equal(451, (int)e.StatusCode);
+        Assert.StartsWith("4.4.1", e.Message);
+    }
+
+    [Fact]
+    public async Task A_pooled_connection_the_upstream_closed_is_replaced_transparently()
+    {
+        await using var upstream = new FakeUpstream { CloseAfterMessages = 1 };
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal("2.0.0 Ok: queued as TEST", await Mail.SendAsync(gateway.Port, Mail.Message($"m{i}")));
+        Assert.Equal(3, upstream.Messages.Count);
+    }
+
+    [Fact]
+    public async Task Required_upstream_tls_refuses_to_send_in_the_clear()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync($"upstream:\n  hosts: [\"{upstream.HostPort}\"]\n  tls: required\n");
+        var e = await RefusedAsync(gateway.Port);
+        Assert.Equal(451, (int)e.StatusCode);
+        Assert.Empty(upstream.Messages);
+    }
+
+    [Theory]
+    [InlineData("required")]
+    [InlineData("opportunistic")]
+    public async Task Upstream_starttls_is_used_when_offered(string mode)
+    {
+        using var certificate = TestCertificates.Create("upstream.test");
+        await using var upstream = new FakeUpstream(certificate);
+        await using var gateway = await GatewayHost.StartAsync($"upstream:\n  hosts: [\"{upstream.HostPort}\"]\n  tls: {mode}\n");
+        await Mail.SendAsync(gateway.Port, Mail.Message());
+        Assert.True(Assert.Single(upstream.Messages).OverTls);
+    }
+}
