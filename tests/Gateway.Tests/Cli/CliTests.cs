@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Gateway.Cli;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Cli;
+
+public class CliTests
+{
+    private static (int Exit, string Out, string Err) Invoke(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var root = GatewayCommandLine.Build(stdout, stderr);
+        var exit = root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Check_accepts_the_shipped_configuration()
+    {
+        var (exit, output, _) = Invoke("check", "--config", Path.Combine(RepoRoot.Find(), "gateway.yaml"));
+        Assert.Equal(0, exit);
+        Assert.Contains("gateway.yaml: OK", output);
+    }
+
+    [Fact]
+    public void Check_prints_every_error_with_file_line_and_column_and_exits_1()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("broken.yaml", "server:\n  listen: [\"nowhere\"]\n  colour: blue\nrelay:\n  domains: [example.test]\nupstream:\n  hosts: [\"127.0.0.1:99999\"]\n");
+        var (exit, _, errors) = Invoke("check", "--config", path);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{path}:2:12: error:", errors);
+        Assert.Contains($"{path}:3:3: error: unknown key 'server.colour'", errors);
+        Assert.Contains($"{path}:7:11: error: 'upstream.hosts' entry '127.0.0.1:99999'", errors);
+        Assert.Contains("3 error(s)", errors);
+    }
+
+    [Fact]
+    public void Check_reports_a_missing_file()
+    {
+        var (exit, _, errors) = Invoke("check", "--config", "/nonexistent/gateway.yaml");
+        Assert.Equal(1, exit);
+        Assert.Contains("cannot read the configuration", errors);
+    }
+
+    [Fact]
+    public void Version_and_help_are_available()
+    {
+        var (exit, output, _) = Invoke("--version");
+        Assert.Equal(0, exit);
+        Assert.Matches(@"^\d+\.\d+\.\d+", output);
+        (exit, output, _) = Invoke("--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("run", output);
+        Assert.Contains("check", output);
+    }
+
+    [Fact]
+    public async Task Run_serves_mail_into_the_delivered_directory_and_stops_cleanly_on_sigterm()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.Write("gateway.yaml", "server:\n  listen: [\"127.0.0.1:0\"]\n  hostname: mx.test.example\nrelay:\n  domains: [example.test]\nupstream:\n  directory: ./delivered\n");
+        var dll = Path.Combine(AppContext.BaseDirectory, "gateway.dll");
+        using var process = Process.Start(new ProcessStartInfo("dotnet", ["exec", dll, "run", "--config", config])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = dir.Path,
+        })!;
+        try
+        {
+            var port = 0;
+            var lines = new List<string>();
+            while (port == 0)
+            {
+                var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30))
+                    ?? throw new InvalidOperationException("gateway exited: " + string.Join("\n", lines) + await process.StandardError.ReadToEndAsync());
+                lines.Add(line);
+                var m = Regex.Match(line, @"listening on 127\.0\.0\.1:(\d+)");
+                if (m.Success)
+                    port = int.Parse(m.Groups[1].Value);
+            }
+            await Mail.SendAsync(port, Mail.Message());
+            Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "delivered"), "*.eml"));
+
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+            var rest = await process.StandardOutput.ReadToEndAsync();
+            Assert.Contains("transaction id=", string.Join("\n", lines) + rest);
+            Assert.Contains("stopped", rest);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+        }
+    }
+}
