@@ -59,7 +59,7 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
             var rewritten = Rewrite(line);
             output.Append(rewritten).Append("\r\n");
         }
-        await WriteRawAsync(output.ToString(), cancellationToken).ConfigureAwait(false);
+        await WriteRawAsync(output.ToString()).ConfigureAwait(false);
         return new FlushResult(false, Closed);
     }
 
@@ -68,17 +68,19 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
     {
         Count(reply.Code);
         LastReply = reply.ToString();
-        await WriteRawAsync(LastReply + "\r\n", cancellationToken).ConfigureAwait(false);
+        await WriteRawAsync(LastReply + "\r\n").ConfigureAwait(false);
         if (closing)
             Closed = true;
     }
 
-    private async ValueTask WriteRawAsync(string text, CancellationToken cancellationToken)
+    private async ValueTask WriteRawAsync(string text)
     {
         if (Closed || _stream is null)
             return;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(writeTimeout);
+        // Not linked to the caller's token: SmtpServer writes its closing reply with the session's token already
+        // cancelled (session timeout, shutdown), and that reply must still reach the client. The write timeout
+        // bounds a client that does not read.
+        using var timeout = new CancellationTokenSource(writeTimeout);
         try
         {
             var bytes = Encoding.UTF8.GetBytes(text);

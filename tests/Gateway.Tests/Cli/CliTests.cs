@@ -61,8 +61,36 @@ public class CliTests
     [Fact]
     public async Task Run_serves_mail_into_the_delivered_directory_and_stops_cleanly_on_sigterm()
     {
-        using var dir = new TempDirectory();
-        var config = dir.Write("gateway.yaml", "server:\n  listen: [\"127.0.0.1:0\"]\n  hostname: mx.test.example\nrelay:\n  domains: [example.test]\nupstream:\n  directory: ./delivered\n");
+        var (lines, dir) = await RunGatewayAsync("text");
+        using (dir)
+        {
+            Assert.Contains(lines, l => Regex.IsMatch(l, @"transaction id=\w+\.1 client=127\.0\.0\.1 helo=client\.test tls=none from=<alice@sender\.test> to=<bob@example\.test> refused= size=\d+ outcome=delivered"));
+            Assert.Contains(lines, l => l.Contains("stopped"));
+        }
+    }
+
+    [Fact]
+    public async Task Run_logs_one_json_object_per_line_when_asked()
+    {
+        var (lines, dir) = await RunGatewayAsync("json");
+        using (dir)
+        {
+            var transaction = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+                .Single(e => e.GetProperty("EventId").GetInt32() == 100);
+            var state = transaction.GetProperty("State");
+            Assert.Equal("alice@sender.test", state.GetProperty("Sender").GetString());
+            Assert.Equal("<bob@example.test>", state.GetProperty("Recipients").GetString());
+            Assert.Equal("delivered", state.GetProperty("Outcome").GetString());
+            Assert.Equal("127.0.0.1", state.GetProperty("Client").GetString());
+            Assert.StartsWith("250 2.0.0", state.GetProperty("Reply").GetString());
+        }
+    }
+
+    /// <summary>Runs the real gateway process, sends one message, stops it with SIGTERM; returns its log lines.</summary>
+    private static async Task<(List<string> Lines, TempDirectory Dir)> RunGatewayAsync(string logFormat)
+    {
+        var dir = new TempDirectory();
+        var config = dir.Write("gateway.yaml", $"server:\n  listen: [\"127.0.0.1:0\"]\n  hostname: mx.test.example\nrelay:\n  domains: [example.test]\nupstream:\n  directory: ./delivered\nlogging:\n  format: {logFormat}\n");
         var dll = Path.Combine(AppContext.BaseDirectory, "gateway.dll");
         using var process = Process.Start(new ProcessStartInfo("dotnet", ["exec", dll, "run", "--config", config])
         {
@@ -80,6 +108,8 @@ public class CliTests
                     ?? throw new InvalidOperationException("gateway exited: " + string.Join("\n", lines) + await process.StandardError.ReadToEndAsync());
                 lines.Add(line);
                 var m = Regex.Match(line, @"listening on 127\.0\.0\.1:(\d+)");
+                if (!m.Success && line.StartsWith('{'))
+                    m = Regex.Match(System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("Message").GetString()!, @"listening on 127\.0\.0\.1:(\d+)");
                 if (m.Success)
                     port = int.Parse(m.Groups[1].Value);
             }
@@ -90,8 +120,8 @@ public class CliTests
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(0, process.ExitCode);
             var rest = await process.StandardOutput.ReadToEndAsync();
-            Assert.Contains("transaction id=", string.Join("\n", lines) + rest);
-            Assert.Contains("stopped", rest);
+            lines.AddRange(rest.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            return (lines, dir);
         }
         finally
         {

@@ -178,6 +178,25 @@ public class LimitTests
     }
 
     [Fact]
+    public async Task A_session_is_closed_when_its_whole_time_is_up_even_if_busy()
+    {
+        await using var gateway = await GatewayHost.StartAsync("limits:\n  session_timeout: 500ms\n");
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            string reply;
+            var rounds = 0;
+            do
+            {
+                reply = await c.CommandAsync("NOOP");
+                rounds++;
+            } while (reply.StartsWith("250", StringComparison.Ordinal) && rounds < 1_000_000);
+            Assert.Equal("421 4.4.2 Session time limit reached, closing connection", reply);
+            Assert.True(await c.IsClosedAsync());
+        }
+    }
+
+    [Fact]
     public async Task Repeated_errors_close_the_session_with_421()
     {
         await using var gateway = await GatewayHost.StartAsync("limits:\n  max_errors: 3\n");
