@@ -9,9 +9,7 @@ public static class CheckCommand
         var result = ConfigLoader.LoadFile(configPath);
         if (!result.IsValid)
         {
-            foreach (var error in result.Errors)
-                stderr.WriteLine(error);
-            stderr.WriteLine($"{configPath}: {result.Errors.Count} error(s)");
+            PrintErrors(result, configPath, stderr, "");
             return 1;
         }
         var config = result.Config!;
@@ -22,5 +20,13 @@ public static class CheckCommand
             ? $"  upstream: directory {dir}"
             : $"  upstream: {string.Join(", ", config.Upstream.Hosts)} (tls {config.Upstream.Tls.ToString().ToLowerInvariant()})");
         return 0;
+    }
+
+    /// <summary>Every error as file:line:column, then a count.</summary>
+    public static void PrintErrors(ConfigResult result, string configPath, TextWriter stderr, string suffix)
+    {
+        foreach (var error in result.Errors)
+            stderr.WriteLine(error);
+        stderr.WriteLine($"{configPath}: {result.Errors.Count} error(s){suffix}");
     }
 }

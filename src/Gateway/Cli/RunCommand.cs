@@ -14,9 +14,7 @@ public static class RunCommand
         var result = ConfigLoader.LoadFile(configPath);
         if (!result.IsValid)
         {
-            foreach (var error in result.Errors)
-                stderr.WriteLine(error);
-            stderr.WriteLine($"{configPath}: {result.Errors.Count} error(s); not starting");
+            CheckCommand.PrintErrors(result, configPath, stderr, "; not starting");
             return 1;
         }
         var config = result.Config!;
