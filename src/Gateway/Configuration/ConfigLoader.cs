@@ -61,11 +61,12 @@ public static class ConfigLoader
         var limits = ReadLimits(top.Mapping("limits"));
         var relay = ReadRelay(top.Mapping("relay"));
         var upstream = ReadUpstream(top.Mapping("upstream"), baseDirectory);
+        var pipeline = ReadPipeline(top.Mapping("pipeline"), baseDirectory);
         var policy = ReadPolicy(top.Mapping("policy"));
         var logging = ReadLogging(top.Mapping("logging"));
         top.RejectUnknownKeys();
 
-        var config = new GatewayConfig(server, limits, relay, upstream, policy, logging);
+        var config = new GatewayConfig(server, limits, relay, upstream, pipeline, policy, logging);
         return errors.Errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors.Errors);
     }
 
@@ -185,9 +186,72 @@ public static class ConfigLoader
 
     private static PolicyConfig ReadPolicy(YamlMappingReader r)
     {
-        var policy = new PolicyConfig(r.Enum("bare_line_endings", BareLineEndings.Reject));
+        var bare = r.Enum("bare_line_endings", BareLineEndings.Reject);
+        var t = r.Mapping("thresholds");
+        var thresholds = new Thresholds(t.Number("add_header"), t.Number("reject"));
+        t.RejectUnknownKeys();
+        if (thresholds is { AddHeader: { } add, Reject: { } reject } && add > reject)
+            t.Error(t.Node, "'policy.thresholds.add_header' must not be above 'reject'");
+        var (scoreHeader, scoreNode) = r.StringWithNode("score_header");
+        var (symbolsHeader, symbolsNode) = r.StringWithNode("symbols_header");
+        foreach (var (name, node) in new[] { (scoreHeader, scoreNode), (symbolsHeader, symbolsNode) })
+        {
+            if (name is not null && (name.Length == 0 || !name.All(c => c is > ' ' and < (char)127 && c != ':')))
+                r.Error(node, $"'{name}' is not a valid header name");
+        }
         r.RejectUnknownKeys();
-        return policy;
+        return new PolicyConfig(bare, thresholds, scoreHeader ?? "X-Gateway-Score", symbolsHeader ?? "X-Gateway-Symbols");
+    }
+
+    private static PipelineConfig ReadPipeline(YamlMappingReader r, string baseDirectory)
+    {
+        var delayReject = r.Bool("delay_reject", true);
+        var phases = new Dictionary<Pipeline.Phase, IReadOnlyList<FilterDefinition>>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var phase in Enum.GetValues<Pipeline.Phase>())
+        {
+            var key = Pipeline.Phases.Name(phase);
+            var node = r.Get(key);
+            if (node is null)
+                continue;
+            if (node is not YamlSequenceNode sequence)
+            {
+                r.Error(node, $"'pipeline.{key}' must be a list of filters");
+                continue;
+            }
+            var list = new List<FilterDefinition>();
+            for (var i = 0; i < sequence.Children.Count; i++)
+            {
+                var item = YamlMappingReader.For(sequence.Children[i], $"pipeline.{key}[{i}]", r.Sink);
+                var (type, typeNode) = item.StringWithNode("type");
+                var (name, nameNode) = item.StringWithNode("name");
+                var onError = item.Enum("on_error", Pipeline.OnError.Tempfail);
+                var budget = item.Duration("budget", TimeSpan.FromSeconds(10));
+                if (type is null || !Pipeline.FilterRegistry.Exists(type))
+                {
+                    item.Error(typeNode ?? item.Node, type is null
+                        ? $"every filter needs a 'type' ({string.Join(", ", Pipeline.FilterRegistry.Types.Order())})"
+                        : $"unknown filter type '{type}' (known: {string.Join(", ", Pipeline.FilterRegistry.Types.Order())})");
+                    continue;
+                }
+                name ??= type;
+                if (!names.Add(name))
+                    item.Error(nameNode ?? typeNode, $"filter name '{name}' is used twice; give each filter its own 'name'");
+                var filter = Pipeline.FilterRegistry.Create(type, name, item, baseDirectory);
+                item.RejectUnknownKeys();
+                if (filter is null)
+                    continue;
+                if (!filter.Phases.Contains(phase))
+                {
+                    item.Error(typeNode, $"filter type '{type}' cannot run at {key}; it runs at {string.Join(", ", filter.Phases.Select(Pipeline.Phases.Name))}");
+                    continue;
+                }
+                list.Add(new FilterDefinition(name, type, phase, onError, budget, filter));
+            }
+            phases[phase] = list;
+        }
+        r.RejectUnknownKeys();
+        return new PipelineConfig(delayReject, phases);
     }
 
     private static LoggingConfig ReadLogging(YamlMappingReader r)

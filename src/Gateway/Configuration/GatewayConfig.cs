@@ -9,6 +9,7 @@ public sealed record GatewayConfig(
     LimitsConfig Limits,
     RelayConfig Relay,
     UpstreamConfig Upstream,
+    PipelineConfig Pipeline,
     PolicyConfig Policy,
     LoggingConfig Logging);
 
@@ -54,7 +55,22 @@ public sealed record UpstreamConfig(
 
 public enum BareLineEndings { Reject, Normalize }
 
-public sealed record PolicyConfig(BareLineEndings BareLineEndings);
+/// <summary>
+/// Score thresholds, as Rspamd's actions: at <see cref="AddHeader"/> the score and symbol headers are added, at
+/// <see cref="Reject"/> the message is refused. Null means never.
+/// </summary>
+public sealed record Thresholds(double? AddHeader, double? Reject);
+
+public sealed record PolicyConfig(BareLineEndings BareLineEndings, Thresholds Thresholds, string ScoreHeader, string SymbolsHeader);
+
+/// <summary>One filter as configured in a phase of the pipeline, already built.</summary>
+public sealed record FilterDefinition(string Name, string Type, Pipeline.Phase Phase, Pipeline.OnError OnError, TimeSpan Budget, Pipeline.IFilter Filter);
+
+/// <summary>The filters of each phase, in order, and whether connect/HELO rejections wait for RCPT.</summary>
+public sealed record PipelineConfig(bool DelayReject, IReadOnlyDictionary<Pipeline.Phase, IReadOnlyList<FilterDefinition>> Phases)
+{
+    public static readonly PipelineConfig Empty = new(true, new Dictionary<Pipeline.Phase, IReadOnlyList<FilterDefinition>>());
+}
 
 public enum LogFormat { Text, Json }
 

@@ -118,6 +118,20 @@ internal sealed class YamlMappingReader
         return value;
     }
 
+    /// <summary>A decimal number, or null when absent.</summary>
+    public double? Number(string key)
+    {
+        var text = Scalar(key, out var node);
+        if (text is null)
+            return null;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+        {
+            _errors.Add(node, $"'{KeyPath(key)}' must be a number, not '{text}'");
+            return null;
+        }
+        return value;
+    }
+
     public bool Bool(string key, bool fallback)
     {
         var text = Scalar(key, out var node);

@@ -1,4 +1,6 @@
+using Gateway.Pipeline;
 using SmtpServer;
+using SmtpServer.Protocol;
 using SmtpServer.Mail;
 using SmtpServer.Storage;
 
@@ -11,33 +13,54 @@ namespace Gateway.Smtp;
 /// </summary>
 public sealed class EnvelopePolicy : IMailboxFilter
 {
-    public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
+    public async Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
     {
         var session = GatewayCommandFactory.Session(context);
         var path = session.PendingPath ?? throw Reply.LocalError.ToException();
         session.PendingPath = null;
         session.BeginTransaction(path, session.PendingParameters);
         session.TransactionCount++;
-        return Task.FromResult(true);
+        try
+        {
+            await SessionPhases.RunEnvelopePhaseAsync(session, Phase.MailFrom, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            session.ResetTransaction(); // SmtpServer has no transaction either
+            throw;
+        }
+        return true;
     }
 
-    public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+    public async Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
     {
         var session = GatewayCommandFactory.Session(context);
         var path = session.PendingPath ?? throw Reply.LocalError.ToException();
         session.PendingPath = null;
-        var refusal = session.Recipients.Count >= session.Config.Limits.MaxRecipients
-            ? Reply.TooManyRecipients
-            : RelayPolicy.Check(path, session.Remote.Address, session.Config.Relay);
+        var refusal = session.PendingRejection?.ReplyOrDefault()
+            ?? (session.Recipients.Count >= session.Config.Limits.MaxRecipients
+                ? Reply.TooManyRecipients
+                : RelayPolicy.Check(path, session.Remote.Address, session.Config.Relay));
         if (refusal is not null)
+            throw Refused(session, path, refusal.ToException());
+        try
         {
-            session.RefusedRecipients.Add($"{path} {refusal.Code} {refusal.Enhanced}");
-            throw refusal.ToException();
+            await SessionPhases.RunEnvelopePhaseAsync(session, Phase.RcptTo, path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SmtpResponseException e)
+        {
+            throw Refused(session, path, e);
         }
         if (path.IsBarePostmaster)
             path = path with { Domain = session.Config.Relay.Domains.FirstOrDefault() ?? session.Config.Server.Hostname };
         if (!session.Recipients.Any(r => string.Equals(r.Address, path.Address, StringComparison.OrdinalIgnoreCase)))
             session.Recipients.Add(path);
-        return Task.FromResult(true);
+        return true;
+    }
+
+    private static SmtpResponseException Refused(SessionState session, SmtpPath path, SmtpResponseException e)
+    {
+        session.RefusedRecipients.Add($"{path} {(int)e.Response.ReplyCode} {e.Response.Message.Split(' ')[0]}");
+        return e;
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Gateway.Configuration;
 using Microsoft.Extensions.Logging;
 using SmtpServer;
 using SmtpServer.Net;
@@ -11,7 +10,7 @@ namespace Gateway.Smtp;
 /// Creates the gateway's listeners in place of SmtpServer's own, so that every accepted connection goes through
 /// the connection limits and gets a <see cref="GuardedPipe"/>.
 /// </summary>
-public sealed class GatewayListenerFactory(Func<GatewayConfig> config, ConnectionLimiter limiter, ServerLifetime lifetime, ILogger logger) : IEndpointListenerFactory
+public sealed class GatewayListenerFactory(Func<GatewaySnapshot> snapshot, ConnectionLimiter limiter, ServerLifetime lifetime, ILogger logger) : IEndpointListenerFactory
 {
     private readonly List<IPEndPoint> _bound = [];
     private readonly Lock _lock = new();
@@ -35,7 +34,7 @@ public sealed class GatewayListenerFactory(Func<GatewayConfig> config, Connectio
             _bound.Add(local);
         logger.LogInformation("listening on {Endpoint}", local);
         Listening?.Invoke(local);
-        return new GatewayListener(listener, config, limiter, lifetime, logger);
+        return new GatewayListener(listener, snapshot, limiter, lifetime, logger);
     }
 }
 
@@ -43,16 +42,16 @@ public sealed class GatewayListenerFactory(Func<GatewayConfig> config, Connectio
 public sealed class GatewayListener : IEndpointListener
 {
     private readonly TcpListener _listener;
-    private readonly Func<GatewayConfig> _config;
+    private readonly Func<GatewaySnapshot> _snapshot;
     private readonly ConnectionLimiter _limiter;
     private readonly ServerLifetime _lifetime;
     private readonly ILogger _logger;
     private readonly CancellationTokenRegistration _drainRegistration;
 
-    public GatewayListener(TcpListener listener, Func<GatewayConfig> config, ConnectionLimiter limiter, ServerLifetime lifetime, ILogger logger)
+    public GatewayListener(TcpListener listener, Func<GatewaySnapshot> snapshot, ConnectionLimiter limiter, ServerLifetime lifetime, ILogger logger)
     {
         _listener = listener;
-        _config = config;
+        _snapshot = snapshot;
         _limiter = limiter;
         _lifetime = lifetime;
         _logger = logger;
@@ -85,7 +84,8 @@ public sealed class GatewayListener : IEndpointListener
             var local = (IPEndPoint)socket.LocalEndPoint!;
             var address = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
             remote = new IPEndPoint(address, remote.Port);
-            var config = _config();
+            var snapshot = _snapshot();
+            var config = snapshot.Config;
             var refusal = _limiter.TryAcquire(address, config.Limits.MaxConnections, config.Limits.MaxConnectionsPerIp);
             if (refusal is not null)
             {
@@ -94,7 +94,7 @@ public sealed class GatewayListener : IEndpointListener
                 continue;
             }
 
-            var session = new SessionState(SessionIds.Next(), config, remote, local) { Lifetime = _lifetime };
+            var session = new SessionState(SessionIds.Next(), config, remote, local, snapshot.Pipeline) { Lifetime = _lifetime };
             context.Properties[SessionState.PropertyKey] = session;
             context.Properties[EndpointListener.LocalEndPointKey] = local;
             context.Properties[EndpointListener.RemoteEndPointKey] = remote;

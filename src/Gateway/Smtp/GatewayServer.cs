@@ -16,6 +16,7 @@ namespace Gateway.Smtp;
 public sealed class GatewayServer : IAsyncDisposable
 {
     private readonly GatewayConfig _config;
+    private readonly GatewaySnapshot _snapshot;
     private readonly ILogger _logger;
     private readonly IUpstream _upstream;
     private readonly ServerLifetime _lifetime = new();
@@ -30,7 +31,8 @@ public sealed class GatewayServer : IAsyncDisposable
         _config = config;
         _logger = loggerFactory.CreateLogger("gateway");
         _upstream = upstream ?? CreateUpstream(config, loggerFactory.CreateLogger("upstream"));
-        _listeners = new GatewayListenerFactory(() => _config, _limiter, _lifetime, _logger);
+        _snapshot = GatewaySnapshot.Build(config, loggerFactory.CreateLogger("pipeline"));
+        _listeners = new GatewayListenerFactory(() => _snapshot, _limiter, _lifetime, _logger);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
         var builder = new SmtpServerOptionsBuilder()

@@ -28,6 +28,7 @@ public sealed class GuardedReader : PipeReader
     private ReadOnlySequence<byte> _presented;
     private bool _hasPresented;
     private bool _closed;
+    private bool _connected;
 
     public GuardedReader(Stream stream, SessionState session, ReplyWriter writer, ServerLifetime lifetime)
     {
@@ -94,6 +95,19 @@ public sealed class GuardedReader : PipeReader
             return Present(EmptyDotBlock);
         }
 
+        if (_session.CloseAfterReply)
+        {
+            _closed = true;
+            return Completed();
+        }
+        if (!_connected)
+        {
+            _connected = true;
+            var (connectReply, _) = await SessionPhases.RunSessionPhaseAsync(_session, Pipeline.Phase.Connect, cancellationToken).ConfigureAwait(false);
+            if (connectReply is not null)
+                return await CloseAsync(connectReply, cancellationToken).ConfigureAwait(false); // refused at connect: nothing else to say
+        }
+
         while (true)
         {
             if (_session.ErrorCount >= _session.Config.Limits.MaxErrors)
@@ -111,6 +125,17 @@ public sealed class GuardedReader : PipeReader
             if (screened.PassLine is { } pass)
             {
                 _session.LastCommand = pass.Length >= 4 ? pass[..4] : pass;
+                if (_session.LastCommand is "HELO" or "EHLO")
+                {
+                    var (heloReply, close) = await SessionPhases.RunSessionPhaseAsync(_session, Pipeline.Phase.Helo, cancellationToken).ConfigureAwait(false);
+                    if (heloReply is not null)
+                    {
+                        if (close)
+                            return await CloseAsync(heloReply, cancellationToken).ConfigureAwait(false);
+                        await _writer.WriteReplyAsync(heloReply, false, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+                }
                 return Present(Encoding.UTF8.GetBytes(pass + "\r\n"));
             }
             if (screened.Reply is { } reply)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Authentication;
 using Gateway.Configuration;
+using Gateway.Pipeline;
 
 namespace Gateway.Smtp;
 
@@ -8,7 +9,7 @@ namespace Gateway.Smtp;
 /// What the gateway knows about one SMTP session. SmtpServer creates its filters and stores per command,
 /// so this object lives in the session's property bag and is the single place where they meet.
 /// </summary>
-public sealed class SessionState(string id, GatewayConfig config, IPEndPoint remote, IPEndPoint local)
+public sealed class SessionState(string id, GatewayConfig config, IPEndPoint remote, IPEndPoint local, FilterPipeline? pipeline = null)
 {
     public const string PropertyKey = "Gateway:Session";
 
@@ -16,6 +17,26 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
 
     /// <summary>The configuration this session started with; a reload never changes it mid-session.</summary>
     public GatewayConfig Config { get; } = config;
+
+    /// <summary>The filters built from <see cref="Config"/>.</summary>
+    public FilterPipeline Pipeline { get; } = pipeline ?? FilterPipeline.Empty;
+
+    /// <summary>What the connect and HELO filters said; every transaction starts from it.</summary>
+    public Evaluation ConnectEvaluation { get; } = new();
+
+    public Evaluation HeloEvaluation { get; set; } = new();
+
+    /// <summary>What the filters said about the current transaction, connect and HELO included.</summary>
+    public Evaluation Evaluation { get; private set; } = new();
+
+    /// <summary>A connect or HELO rejection waiting for RCPT (pipeline.delay_reject), so that the log has the envelope.</summary>
+    public Verdict? PendingRejection { get; set; }
+
+    /// <summary>A discard or quarantine decided before DATA, applied at the end of DATA.</summary>
+    public Verdict? PendingAction { get; set; }
+
+    /// <summary>Set when the reply being sent is the session's last.</summary>
+    public bool CloseAfterReply { get; set; }
 
     /// <summary>The client: the TCP peer, or the address a trusted PROXY header gave.</summary>
     public IPEndPoint Remote { get; set; } = remote;
@@ -73,6 +94,7 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
         ResetTransaction();
         Sender = sender;
         MailParameters = parameters;
+        Evaluation = Evaluation.Merge(ConnectEvaluation, HeloEvaluation);
         TransactionStarted = DateTimeOffset.UtcNow;
     }
 
@@ -85,6 +107,7 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
         Message?.Dispose();
         Message = null;
         MessageOutcome = null;
+        PendingAction = null;
     }
 
     public string TransactionId => $"{Id}.{TransactionCount}";

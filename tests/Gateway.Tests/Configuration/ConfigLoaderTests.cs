@@ -172,4 +172,34 @@ public class ConfigLoaderTests
     [InlineData("-1s")]
     [InlineData("5 minutes")]
     public void Refuses_durations_without_a_unit_or_number(string text) => Assert.False(Units.TryParseDuration(text, out _));
+
+    [Fact]
+    public void Pipeline_filters_are_checked_when_loaded()
+    {
+        var result = Load(Minimal + """
+
+            pipeline:
+              connect:
+                - { type: client_list, file: no-such-list.txt }
+                - { type: no_such_filter }
+              helo:
+                - { type: max_received }
+                - { type: client_list, name: max_received, file: no-such-list.txt, colour: red }
+              rcpt: []
+            """);
+        var errors = result.Errors.Select(e => $"{e.Line}: {e.Message}").ToList();
+        Assert.Contains(errors, e => e.StartsWith("7: cannot read list", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("8: unknown filter type 'no_such_filter'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("10: filter type 'max_received' cannot run at helo; it runs at data", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("11: filter name 'max_received' is used twice", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("11: unknown key 'pipeline.helo[1].colour'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("12: unknown key 'pipeline.rcpt'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Thresholds_must_be_numbers_in_order()
+    {
+        Assert.Contains(Load(Minimal + "\npolicy:\n  thresholds: { add_header: lots }\n").Errors, e => e.Message.Contains("must be a number"));
+        Assert.Contains(Load(Minimal + "\npolicy:\n  thresholds: { add_header: 9, reject: 5 }\n").Errors, e => e.Message.Contains("must not be above"));
+    }
 }

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Gateway.Smtp;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// Runs the filters configured for a phase, in order. A filter that throws or exceeds its time budget is handled
+/// by its <see cref="OnError"/>: 451 4.3.0 (the default) or skipped. An <see cref="VerdictKind.Accept"/> ends the
+/// phase; a final verdict ends it and decides.
+/// </summary>
+public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<FilterSlot>> phases, ILogger logger)
+{
+    public static readonly FilterPipeline Empty = new(new Dictionary<Phase, IReadOnlyList<FilterSlot>>(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+    public IReadOnlyList<FilterSlot> For(Phase phase) => phases.TryGetValue(phase, out var slots) ? slots : [];
+
+    public bool Has(Phase phase) => For(phase).Count > 0;
+
+    /// <returns>The final verdict of the phase, or null when every filter let it continue.</returns>
+    public async ValueTask<Verdict?> RunAsync(FilterContext context, Evaluation evaluation, CancellationToken cancellationToken)
+    {
+        foreach (var slot in For(context.Phase))
+        {
+            var started = Stopwatch.GetTimestamp();
+            var verdict = await EvaluateAsync(slot, context, cancellationToken).ConfigureAwait(false);
+            evaluation.Add(new TraceEntry(context.Phase, slot.Name, verdict, Stopwatch.GetElapsedTime(started)));
+            if (verdict.IsFinal)
+                return verdict;
+            if (verdict.Kind == VerdictKind.Accept)
+                break;
+        }
+        return null;
+    }
+
+    private async ValueTask<Verdict> EvaluateAsync(FilterSlot slot, FilterContext context, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(slot.Budget);
+        string failure;
+        try
+        {
+            return await slot.Filter.EvaluateAsync(context, budget.Token).AsTask().WaitAsync(budget.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            failure = $"exceeded its time budget of {slot.Budget.TotalMilliseconds:0} ms";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failure = $"failed: {e.GetType().Name}: {e.Message}";
+        }
+        logger.LogWarning("session {Session}: filter {Filter} {Failure} (on_error: {OnError})", context.Session.Id, slot.Name, failure, slot.OnError.ToString().ToLowerInvariant());
+        var symbol = new Symbol("FILTER_ERROR", 0, $"{slot.Name} {failure}");
+        return slot.OnError == OnError.Continue
+            ? new Verdict(VerdictKind.Continue, slot.Name, Symbols: [symbol])
+            : new Verdict(VerdictKind.Tempfail, slot.Name, new Reply(451, "4.3.0", $"Temporary failure in filter {slot.Name}, try again later"), [symbol]);
+    }
+}
