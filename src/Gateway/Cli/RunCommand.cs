@@ -18,6 +18,7 @@ public static class RunCommand
             return 1;
         }
         var config = result.Config!;
+        UseInlineSocketCompletions();
         // Legacy charsets (ISO-2022-JP, windows-125x, KOI8-R...) in MIME need the code pages provider.
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
@@ -43,6 +44,20 @@ public static class RunCommand
         await Task.WhenAny(stop.Task, server.Completion).ConfigureAwait(false);
         await server.StopAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Runs socket completions on the socket engine's thread instead of handing each one to a thread-pool worker:
+    /// about 20% less CPU per message (measured with bench/run-benchmark), because an SMTP session is a chain of
+    /// small reads and writes. The cost is that code after an await of a socket operation must not block; the
+    /// gateway moves filter work to the thread pool (FilterPipeline) and does no blocking I/O on that path.
+    /// Set DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 to turn it off. Must run before the first socket exists.
+    /// </summary>
+    private static void UseInlineSocketCompletions()
+    {
+        const string name = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(name) is null)
+            Environment.SetEnvironmentVariable(name, "1");
     }
 
     public static ILoggerFactory CreateLoggerFactory(LoggingConfig config) => LoggerFactory.Create(builder =>

@@ -20,7 +20,12 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
     /// <returns>The final verdict of the phase, or null when every filter let it continue.</returns>
     public async ValueTask<Verdict?> RunAsync(FilterContext context, Evaluation evaluation, CancellationToken cancellationToken)
     {
-        foreach (var slot in For(context.Phase))
+        var slots = For(context.Phase);
+        if (slots.Count == 0)
+            return null;
+        // Filters may spend CPU (parsing, regexes): never on the socket engine's thread (see RunCommand).
+        await Task.Yield();
+        foreach (var slot in slots)
         {
             var started = Stopwatch.GetTimestamp();
             var verdict = await EvaluateAsync(slot, context, cancellationToken).ConfigureAwait(false);

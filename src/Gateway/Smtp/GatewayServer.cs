@@ -39,7 +39,7 @@ public sealed class GatewayServer : IAsyncDisposable
             .ServerName(config.Server.Hostname)
             .MaxMessageSize((int)config.Limits.MaxMessageSize) // advertised and checked by the gateway itself
             .MaxRetryCount(int.MaxValue) // the gateway counts errors itself (limits.max_errors)
-            .CommandWaitTimeout(config.Limits.CommandTimeout + config.Limits.DataTimeout + TimeSpan.FromMinutes(1))
+            .CommandWaitTimeout(config.Limits.CommandTimeout) // the idle timeout between commands (421 4.4.2)
             .CustomSmtpGreeting(_ => $"220 {config.Server.Hostname} ESMTP");
         foreach (var endpoint in config.Server.Listen)
         {

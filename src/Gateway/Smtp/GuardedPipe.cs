@@ -47,6 +47,7 @@ public sealed class GuardedPipe : ISecurableDuplexPipe
 
     public async Task UpgradeAsync(X509Certificate certificate, SslProtocols protocols, CancellationToken cancellationToken = default)
     {
+        await Task.Yield(); // the handshake's key operations are CPU work: off the socket engine's thread
         var tls = new SslStream(_network, leaveInnerStreamOpen: true);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_session.Config.Limits.CommandTimeout);
@@ -79,6 +80,7 @@ public sealed class GuardedPipe : ISecurableDuplexPipe
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        _reader.Detach();
         try
         {
             _tls?.Dispose();

@@ -36,6 +36,21 @@ public sealed class GuardedReader : PipeReader
         _session = session;
         _writer = writer;
         _lifetime = lifetime;
+        _drain = lifetime.Draining.Register(OnShutdown);
+        _stop = lifetime.Stopping.Register(OnShutdown);
+    }
+
+    private readonly CancellationTokenRegistration _drain;
+    private readonly CancellationTokenRegistration _stop;
+
+    /// <summary>Wakes a session waiting for a command, which then closes unless a transaction is open.</summary>
+    private void OnShutdown() => _inner.CancelPendingRead();
+
+    /// <summary>Stops listening for shutdown; called when the session ends.</summary>
+    public void Detach()
+    {
+        _drain.Dispose();
+        _stop.Dispose();
     }
 
     /// <summary>Whether the pipe is secured with TLS; STARTTLS is refused then.</summary>
@@ -100,14 +115,6 @@ public sealed class GuardedReader : PipeReader
             _closed = true;
             return Completed();
         }
-        if (!_connected)
-        {
-            _connected = true;
-            var (connectReply, _) = await SessionPhases.RunSessionPhaseAsync(_session, Pipeline.Phase.Connect, cancellationToken).ConfigureAwait(false);
-            if (connectReply is not null)
-                return await CloseAsync(connectReply, cancellationToken).ConfigureAwait(false); // refused at connect: nothing else to say
-        }
-
         while (true)
         {
             if (_session.ErrorCount >= _session.Config.Limits.MaxErrors)
@@ -120,6 +127,15 @@ public sealed class GuardedReader : PipeReader
                 return await CloseAsync(closeReply, cancellationToken).ConfigureAwait(false);
             if (line is null)
                 return Completed(); // the client closed the connection
+
+            // The connect phase runs before the first command (after a PROXY header, which changes the client).
+            if (!_connected && !line.StartsWith("PROXY ", StringComparison.OrdinalIgnoreCase))
+            {
+                _connected = true;
+                var (connectReply, _) = await SessionPhases.RunSessionPhaseAsync(_session, Pipeline.Phase.Connect, cancellationToken).ConfigureAwait(false);
+                if (connectReply is not null)
+                    return await CloseAsync(connectReply, cancellationToken).ConfigureAwait(false); // refused at connect: nothing else to say
+            }
 
             var screened = CommandScreen.Screen(line, _session, Secure);
             if (screened.PassLine is { } pass)
@@ -174,22 +190,23 @@ public sealed class GuardedReader : PipeReader
         var limits = _session.Config.Limits;
         while (true)
         {
+            // The idle timeout is SmtpServer's own per-command timeout (CommandWaitTimeout = limits.command_timeout),
+            // whose "221 Timeout" the ReplyWriter turns into 421 4.4.2; shutdown arrives as a cancelled read
+            // (OnShutdown). No timer of our own per command: this is the hot path.
             ReadResult result;
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Stopping, _session.InTransaction ? CancellationToken.None : _lifetime.Draining))
+            try
             {
-                timeout.CancelAfter(limits.CommandTimeout);
-                try
-                {
-                    result = await _inner.ReadAsync(timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    return (null, _lifetime.IsDraining ? Reply.ShuttingDown : Reply.CommandTimeout);
-                }
-                catch (IOException)
-                {
-                    return (null, null);
-                }
+                result = await _inner.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                return (null, null);
+            }
+            if (result.IsCanceled)
+            {
+                if (_lifetime.IsStopping || _lifetime.IsDraining && !_session.InTransaction)
+                    return (null, Reply.ShuttingDown);
+                continue; // a drain that came while a transaction was open: it may finish
             }
 
             var buffer = result.Buffer;
@@ -237,7 +254,7 @@ public sealed class GuardedReader : PipeReader
             else
                 _inner.AdvanceTo(buffer.Start, buffer.End);
 
-            if (result.IsCompleted || result.IsCanceled)
+            if (result.IsCompleted)
                 return (null, null);
         }
     }
@@ -299,7 +316,15 @@ public sealed class GuardedReader : PipeReader
                     await CloseAsync(Reply.MessageTooBigClosing, cancellationToken).ConfigureAwait(false);
                     return false;
                 }
-                if (result.IsCompleted || result.IsCanceled)
+                if (result.IsCanceled && !_lifetime.IsStopping)
+                    continue; // a drain: transactions in progress may finish
+                if (result.IsCanceled)
+                {
+                    spool.Dispose();
+                    await CloseAsync(Reply.ShuttingDown, cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+                if (result.IsCompleted)
                 {
                     spool.Dispose();
                     _closed = true;

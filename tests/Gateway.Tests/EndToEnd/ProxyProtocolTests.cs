@@ -45,4 +45,22 @@ public class ProxyProtocolTests
             Assert.StartsWith("554 5.7.0", await c.CommandAsync("PROXY TCP4 203.0.113.9 192.0.2.1 40000 25"));
         }
     }
+
+    [Fact]
+    public async Task Connect_filters_see_the_address_from_the_proxy_header()
+    {
+        await using var gateway = await GatewayHost.StartAsync(
+            "server:\n  listen: [\"127.0.0.1:0\"]\n  hostname: mx.test.example\n  proxy_protocol: { trusted: [\"127.0.0.1/32\"] }\n"
+            + "pipeline:\n  connect:\n    - { type: client_list, name: blocked, file: blocked.txt }\n",
+            prepareDirectory: dir => File.WriteAllText(Path.Combine(dir, "blocked.txt"), "203.0.113.0/24\n"));
+        var c = await RawSmtpClient.ConnectAsync(gateway.Port);
+        await using (c)
+        {
+            await c.SendAsync("PROXY TCP4 203.0.113.9 192.0.2.1 40000 25\r\n");
+            Assert.StartsWith("220 ", await c.ReadReplyAsync());
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<a@sender.test>"));
+            Assert.Equal("554 5.7.1 Access denied to your address (blocked)", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+        }
+    }
 }
