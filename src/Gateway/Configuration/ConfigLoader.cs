@@ -62,11 +62,12 @@ public static class ConfigLoader
         var relay = ReadRelay(top.Mapping("relay"));
         var upstream = ReadUpstream(top.Mapping("upstream"), baseDirectory);
         var pipeline = ReadPipeline(top.Mapping("pipeline"), baseDirectory);
+        var rules = ReadRules(top.Mapping("rules"), baseDirectory, errors);
         var policy = ReadPolicy(top.Mapping("policy"));
         var logging = ReadLogging(top.Mapping("logging"));
         top.RejectUnknownKeys();
 
-        var config = new GatewayConfig(server, limits, relay, upstream, pipeline, policy, logging);
+        var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging);
         return errors.Errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors.Errors);
     }
 
@@ -182,6 +183,35 @@ public static class ConfigLoader
             IdleTimeout: r.Duration("idle_timeout", TimeSpan.FromSeconds(30)));
         r.RejectUnknownKeys();
         return config;
+    }
+
+    private static RulesConfig ReadRules(YamlMappingReader r, string baseDirectory, ConfigErrorSink errors)
+    {
+        var files = new List<string>();
+        foreach (var (pattern, node) in r.StringList("files"))
+        {
+            var full = Path.GetFullPath(pattern, baseDirectory);
+            var directory = Path.GetDirectoryName(full)!;
+            var name = Path.GetFileName(full);
+            if (name.Contains('*') || name.Contains('?'))
+            {
+                if (!Directory.Exists(directory))
+                    r.Error(node, $"'rules.files': no directory {Path.GetDirectoryName(pattern)}");
+                else
+                    files.AddRange(Directory.GetFiles(directory, name).Order(StringComparer.Ordinal));
+            }
+            else if (File.Exists(full))
+                files.Add(full);
+            else
+                r.Error(node, $"'rules.files': rule file not found: {pattern}");
+        }
+        var onError = r.Enum("on_error", Pipeline.OnError.Tempfail);
+        var budget = r.Duration("budget", TimeSpan.FromSeconds(10));
+        r.RejectUnknownKeys();
+        var ruleErrors = new List<ConfigError>();
+        var set = Rules.RuleLoader.Load(files.Distinct().ToList(), ruleErrors);
+        errors.Errors.AddRange(ruleErrors);
+        return new RulesConfig(files, set, onError, budget);
     }
 
     private static PolicyConfig ReadPolicy(YamlMappingReader r)

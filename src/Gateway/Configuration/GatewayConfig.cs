@@ -10,8 +10,15 @@ public sealed record GatewayConfig(
     RelayConfig Relay,
     UpstreamConfig Upstream,
     PipelineConfig Pipeline,
+    RulesConfig Rules,
     PolicyConfig Policy,
     LoggingConfig Logging);
+
+/// <summary>The rule files and the rules read from them; the rule engine runs last in each phase that has rules.</summary>
+public sealed record RulesConfig(IReadOnlyList<string> Files, Rules.RuleSet Set, Pipeline.OnError OnError, TimeSpan Budget)
+{
+    public static readonly RulesConfig Empty = new([], Rules.RuleSet.Empty, Pipeline.OnError.Tempfail, TimeSpan.FromSeconds(10));
+}
 
 public sealed record ServerConfig(
     IReadOnlyList<IPEndPoint> Listen,

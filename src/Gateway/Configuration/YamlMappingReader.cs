@@ -35,6 +35,8 @@ internal sealed class YamlMappingReader
 
     internal ConfigErrorSink Sink => _errors;
 
+    public string Path => _path;
+
     /// <summary>A reader over <paramref name="node"/>; a missing node reads as an empty mapping, any other kind is an error.</summary>
     public static YamlMappingReader For(YamlNode? node, string path, ConfigErrorSink errors)
     {

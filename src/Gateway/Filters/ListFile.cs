@@ -27,6 +27,10 @@ public sealed class NetworkList
         return false;
     }
 
+    /// <summary>From entries already checked with <see cref="ConfigLoader.TryParseNetwork"/>.</summary>
+    public static NetworkList From(IEnumerable<string> entries) =>
+        new([.. entries.Select(e => ConfigLoader.TryParseNetwork(e, out var n) ? n : throw new ArgumentException(e))]);
+
     /// <summary>Reads the file; every bad line is reported as "file:line: ...".</summary>
     public static NetworkList Load(string path, List<string> errors)
     {

@@ -17,10 +17,8 @@ public sealed class MaxReceivedFilter(string name, int max) : IFilter
 
     public ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
     {
-        if (context.Message is null)
+        if (context.Headers is not { } headers)
             return ValueTask.FromResult(Verdict.Continue(name));
-        using var stream = context.Message.OpenRead();
-        var headers = HeaderList.Load(new ParserOptions { MaxMimeDepth = 8 }, stream, cancellationToken);
         var count = headers.Count(h => h.Id == HeaderId.Received);
         return ValueTask.FromResult(count > max
             ? Verdict.Reject(name, new Reply(554, "5.4.6", $"Too many hops ({count} Received headers), mail loop? ({name})")) with

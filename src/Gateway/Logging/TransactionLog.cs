@@ -10,9 +10,9 @@ namespace Gateway.Logging;
 public static partial class TransactionLog
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
-        Message = "transaction id={TransactionId} client={Client} helo={Helo} tls={Tls} from=<{Sender}> to={Recipients} refused={Refused} size={Size} score={Score} symbols=\"{Symbols}\" by={DecidedBy} outcome={Outcome} reply=\"{Reply}\" upstream=\"{Upstream}\" duration_ms={DurationMs}")]
+        Message = "transaction id={TransactionId} client={Client} helo={Helo} tls={Tls} from=<{Sender}> to={Recipients} refused={Refused} size={Size} score={Score} symbols=\"{Symbols}\" by={DecidedBy} rules={RuleSet} outcome={Outcome} reply=\"{Reply}\" upstream=\"{Upstream}\" duration_ms={DurationMs}")]
     private static partial void Transaction(ILogger logger, string transactionId, string client, string helo, string tls, string sender,
-        string recipients, string refused, long size, double score, string symbols, string decidedBy, string outcome, string reply, string upstream, long durationMs);
+        string recipients, string refused, long size, double score, string symbols, string decidedBy, string ruleSet, string outcome, string reply, string upstream, long durationMs);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information,
         Message = "session end id={SessionId} client={Client} helo={Helo} transactions={Transactions} errors={Errors} last_reply=\"{LastReply}\" duration_ms={DurationMs}")]
@@ -20,11 +20,11 @@ public static partial class TransactionLog
 
     public static void Write(ILogger logger, SessionState session, long size, Reply reply, string upstream, string decidedBy)
     {
-        var outcome = reply.IsPositive ? "delivered" : reply.IsTransient ? "tempfail" : "rejected";
+        var outcome = reply.Code == 0 ? "abandoned" : reply.IsPositive ? "delivered" : reply.IsTransient ? "tempfail" : "rejected";
         Transaction(logger, session.TransactionId, session.Remote.Address.ToString(), session.Helo ?? "", TlsText(session),
             session.Sender?.Address ?? "", string.Join(",", session.Recipients.Select(r => r.ToString())),
             string.Join(",", session.RefusedRecipients), size, Math.Round(session.Evaluation.Score, 2), session.Evaluation.SymbolText,
-            decidedBy,
+            decidedBy, session.Config.Rules.Set.Hash,
             outcome, reply.ToString(), upstream,
             (long)(DateTimeOffset.UtcNow - session.TransactionStarted).TotalMilliseconds);
     }

@@ -1,10 +1,13 @@
 using Gateway.Smtp;
+using MimeKit;
 
 namespace Gateway.Pipeline;
 
 /// <summary>What a filter may look at: the session (client, HELO, envelope so far) and, in later phases, more.</summary>
 public sealed class FilterContext(Phase phase, SessionState session)
 {
+    private HeaderList? _headers;
+
     public Phase Phase { get; } = phase;
 
     public SessionState Session { get; } = session;
@@ -14,4 +17,18 @@ public sealed class FilterContext(Phase phase, SessionState session)
 
     /// <summary>In <see cref="Phase.Data"/>: the message.</summary>
     public MessageSpool? Message { get; init; }
+
+    /// <summary>In <see cref="Phase.Data"/>: the message's header block, parsed once (MimeKit) on first use.</summary>
+    public HeaderList? Headers
+    {
+        get
+        {
+            if (_headers is null && Message is not null)
+            {
+                using var stream = Message.OpenRead();
+                _headers = HeaderList.Load(new ParserOptions { MaxMimeDepth = 8 }, stream);
+            }
+            return _headers;
+        }
+    }
 }

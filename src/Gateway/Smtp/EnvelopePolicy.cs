@@ -37,6 +37,7 @@ public sealed class EnvelopePolicy : IMailboxFilter
         var session = GatewayCommandFactory.Session(context);
         var path = session.PendingPath ?? throw Reply.LocalError.ToException();
         session.PendingPath = null;
+        session.LastRefusalBy = session.PendingRejection?.Source ?? "relay";
         var refusal = session.PendingRejection?.ReplyOrDefault()
             ?? (session.Recipients.Count >= session.Config.Limits.MaxRecipients
                 ? Reply.TooManyRecipients
@@ -60,7 +61,7 @@ public sealed class EnvelopePolicy : IMailboxFilter
 
     private static SmtpResponseException Refused(SessionState session, SmtpPath path, SmtpResponseException e)
     {
-        session.RefusedRecipients.Add($"{path} {(int)e.Response.ReplyCode} {e.Response.Message.Split(' ')[0]}");
+        session.RefusedRecipients.Add($"{path} {(int)e.Response.ReplyCode} {e.Response.Message.Split(' ')[0]} by {session.LastRefusalBy}");
         return e;
     }
 }

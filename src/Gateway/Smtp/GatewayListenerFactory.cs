@@ -102,6 +102,8 @@ public sealed class GatewayListener : IEndpointListener
             return new GuardedPipe(socket, session, _lifetime, pipe =>
             {
                 _limiter.Release(address);
+                if (pipe.Session.InTransaction || pipe.Session.RefusedRecipients.Count > 0)
+                    Logging.TransactionLog.Write(_logger, pipe.Session, 0, Reply.Abandoned, "not forwarded", "client");
                 Logging.TransactionLog.WriteSessionEnd(_logger, pipe.Session, pipe.Replies.LastReply);
             });
         }

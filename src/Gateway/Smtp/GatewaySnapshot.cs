@@ -7,9 +7,20 @@ namespace Gateway.Smtp;
 /// <summary>A configuration and the filters built from it: what a session runs with from start to end.</summary>
 public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeline)
 {
-    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger) => new(config, new FilterPipeline(
-        config.Pipeline.Phases.ToDictionary(
-            p => p.Key,
-            p => (IReadOnlyList<FilterSlot>)[.. p.Value.Select(d => new FilterSlot(d.Name, d.Filter, d.OnError, d.Budget))]),
-        logger));
+    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger)
+    {
+        var phases = new Dictionary<Phase, IReadOnlyList<FilterSlot>>();
+        var rules = new Filters.RulesFilter(config.Rules.Set);
+        foreach (var phase in Enum.GetValues<Phase>())
+        {
+            var slots = config.Pipeline.Phases.TryGetValue(phase, out var defined)
+                ? defined.Select(d => new FilterSlot(d.Name, d.Filter, d.OnError, d.Budget)).ToList()
+                : [];
+            if (config.Rules.Set.Has(phase))
+                slots.Add(new FilterSlot("rules", rules, config.Rules.OnError, config.Rules.Budget));
+            if (slots.Count > 0)
+                phases[phase] = slots;
+        }
+        return new(config, new FilterPipeline(phases, logger));
+    }
 }

@@ -38,5 +38,8 @@ public sealed record Reply(int Code, string Enhanced, string Text)
     public static readonly Reply RelayDenied = new(554, "5.7.1", "Relay access denied");
     public static readonly Reply UpstreamUnavailable = new(451, "4.4.1", "Upstream server unavailable, try again later");
     public static readonly Reply LocalError = new(451, "4.3.0", "Local error in processing, try again later");
+    /// <summary>Not sent: stands in the log for a transaction the client left before the end of DATA.</summary>
+    public static readonly Reply Abandoned = new(0, "", "(no message: the session ended before the end of DATA)");
+
     public static readonly Reply StorageError = new(452, "4.3.1", "Insufficient system storage, try again later");
 }

@@ -45,8 +45,10 @@ public static class SessionPhases
             case null:
                 return;
             case VerdictKind.Disconnect:
+                session.LastRefusalBy = verdict.Source;
                 throw verdict.ReplyOrDefault().ToException(quit: true);
             case VerdictKind.Reject or VerdictKind.Tempfail:
+                session.LastRefusalBy = verdict.Source;
                 throw verdict.ReplyOrDefault().ToException();
             default:
                 session.PendingAction ??= verdict;

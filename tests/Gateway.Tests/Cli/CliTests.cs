@@ -64,7 +64,7 @@ public class CliTests
         var (lines, dir) = await RunGatewayAsync("text");
         using (dir)
         {
-            Assert.Contains(lines, l => Regex.IsMatch(l, @"transaction id=\w+\.1 client=127\.0\.0\.1 helo=client\.test tls=none from=<alice@sender\.test> to=<bob@example\.test> refused= size=\d+ score=0 symbols="""" by=upstream outcome=delivered"));
+            Assert.Contains(lines, l => Regex.IsMatch(l, @"transaction id=\w+\.1 client=127\.0\.0\.1 helo=client\.test tls=none from=<alice@sender\.test> to=<bob@example\.test> refused= size=\d+ score=0 symbols="""" by=upstream rules=none outcome=delivered"));
             Assert.Contains(lines, l => l.Contains("stopped"));
         }
     }

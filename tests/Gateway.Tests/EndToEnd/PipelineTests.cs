@@ -59,7 +59,7 @@ public class PipelineTests
         var text = Assert.Single(upstream.Messages).Text;
         Assert.Contains("\r\nX-Gateway-Score: 6\r\nX-Gateway-Symbols: SUSPICIOUS(6: client 127.0.0.1 listed)\r\n", text);
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
-        Assert.Contains("score=6 symbols=\"SUSPICIOUS(6: client 127.0.0.1 listed)\" by=upstream outcome=delivered", line);
+        Assert.Contains("score=6 symbols=\"SUSPICIOUS(6: client 127.0.0.1 listed)\" by=upstream rules=none outcome=delivered", line);
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public class PipelineTests
         Assert.Equal("5.7.1 Message refused by policy (score 12 reaches 10)", e.Message);
         Assert.Empty(upstream.Messages);
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
-        Assert.Contains("by=score outcome=rejected", line);
+        Assert.Contains("by=score rules=none outcome=rejected", line);
     }
 
     [Fact]

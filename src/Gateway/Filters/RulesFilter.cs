@@ -1,0 +1,58 @@
+using Gateway.Pipeline;
+using Gateway.Rules;
+
+namespace Gateway.Filters;
+
+/// <summary>
+/// The rule engine as a filter: at each phase it evaluates, in order, the rules of that phase. Every matching
+/// rule adds its symbol (rule id, score, evidence); the first with an action decides. A rule in monitor mode
+/// only adds a symbol saying what it would have done.
+/// </summary>
+public sealed class RulesFilter(RuleSet rules) : IFilter
+{
+    private static readonly IReadOnlySet<Phase> AllPhases = new HashSet<Phase>(Enum.GetValues<Phase>());
+
+    public IReadOnlySet<Phase> Phases => AllPhases;
+
+    public RuleSet Rules => rules;
+
+    public ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
+    {
+        var symbols = new List<Symbol>();
+        foreach (var rule in rules.Rules)
+        {
+            if (rule.Phase != context.Phase)
+                continue;
+            cancellationToken.ThrowIfCancellationRequested();
+            var match = rule.Match.Match(context);
+            if (!match.Matched)
+                continue;
+            if (rule.Mode == RuleMode.Monitor)
+            {
+                var would = rule.Action == RuleAction.None ? $"score {rule.Score:0.##}" : rule.Action.ToString().ToLowerInvariant();
+                symbols.Add(new Symbol(rule.Id, 0, $"monitor: would {would}: {match.Evidence}"));
+                continue;
+            }
+            symbols.Add(new Symbol(rule.Id, rule.Score, match.Evidence));
+            var source = $"rule:{rule.Id}";
+            switch (rule.Action)
+            {
+                case RuleAction.None:
+                    continue;
+                case RuleAction.Accept:
+                    return ValueTask.FromResult(new Verdict(VerdictKind.Accept, source, Symbols: symbols));
+                default:
+                    var kind = rule.Action switch
+                    {
+                        RuleAction.Reject => VerdictKind.Reject,
+                        RuleAction.Tempfail => VerdictKind.Tempfail,
+                        RuleAction.Discard => VerdictKind.Discard,
+                        _ => VerdictKind.Disconnect,
+                    };
+                    var verdict = new Verdict(kind, source, rule.Reply, symbols);
+                    return ValueTask.FromResult(verdict with { Reply = verdict.ReplyOrDefault() });
+            }
+        }
+        return ValueTask.FromResult(new Verdict(VerdictKind.Continue, "rules", Symbols: symbols));
+    }
+}

@@ -1,0 +1,368 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.Configuration;
+using Gateway.Filters;
+using Gateway.Pipeline;
+using Gateway.Rules.Matchers;
+using Gateway.Smtp;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Gateway.Rules;
+
+/// <summary>
+/// Reads rule files (<c>rules/*.yaml</c>): every error with file, line and column, all at once; unknown fields,
+/// duplicate ids, regexes that do not compile, missing list files, and matchers used in a phase where their data
+/// does not exist yet are all errors.
+/// </summary>
+public static class RuleLoader
+{
+    public static RuleSet Load(IReadOnlyList<string> files, List<ConfigError> errors)
+    {
+        if (files.Count == 0)
+            return RuleSet.Empty;
+        var rules = new List<Rule>();
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in files.Order(StringComparer.Ordinal))
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                errors.Add(new ConfigError(file, 0, 0, $"cannot read the rule file: {e.Message}"));
+                continue;
+            }
+            hash.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n" + text + "\n"));
+            var sink = new ConfigErrorSink(file);
+            foreach (var rule in LoadFile(text, file, sink))
+            {
+                if (ids.TryGetValue(rule.Id, out var first))
+                    sink.Errors.Add(new ConfigError(file, rule.Line, 1, $"duplicate rule id '{rule.Id}' (first defined in {first})"));
+                else
+                {
+                    ids[rule.Id] = $"{file}:{rule.Line}";
+                    rules.Add(rule);
+                }
+            }
+            errors.AddRange(sink.Errors);
+        }
+        return new RuleSet(rules, Convert.ToHexStringLower(hash.GetHashAndReset())[..12]);
+    }
+
+    private static List<Rule> LoadFile(string text, string file, ConfigErrorSink sink)
+    {
+        YamlNode? root;
+        var scanner = new Scanner(new StringReader(text));
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new Parser(scanner));
+            root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+        }
+        catch (YamlException e)
+        {
+            sink.Errors.Add(new ConfigError(file, e.Start.Line, e.Start.Column, $"invalid YAML: {e.Message}"));
+            return [];
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            sink.Errors.Add(new ConfigError(file, scanner.CurrentPosition.Line, scanner.CurrentPosition.Column, $"invalid YAML: {e.Message}"));
+            return [];
+        }
+        var top = YamlMappingReader.For(root, "", sink);
+        var list = top.Get("rules");
+        top.RejectUnknownKeys();
+        var rules = new List<Rule>();
+        if (list is null)
+            return rules;
+        if (list is not YamlSequenceNode sequence)
+        {
+            sink.Add(list, "'rules' must be a list of rules");
+            return rules;
+        }
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            var rule = ReadRule(YamlMappingReader.For(sequence.Children[i], $"rules[{i}]", sink), baseDirectory);
+            if (rule is not null)
+                rules.Add(rule with { File = file });
+        }
+        return rules;
+    }
+
+    private static Rule? ReadRule(YamlMappingReader r, string baseDirectory)
+    {
+        var errorsBefore = r.Sink.Errors.Count;
+        var (id, idNode) = r.StringWithNode("id");
+        var description = r.String("description") ?? "";
+        var (phaseText, phaseNode) = r.StringWithNode("phase");
+        var mode = r.Enum("mode", RuleMode.Enforce);
+        var matchNode = r.Get("match");
+        var action = r.Enum("action", RuleAction.None);
+        var (replyText, replyNode) = r.StringWithNode("reply");
+        var score = r.Number("score") ?? 0;
+        r.RejectUnknownKeys();
+
+        if (id is null || id.Length == 0 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
+            r.Error(idNode ?? r.Node, "every rule needs an 'id' of letters, digits, '_', '-' and '.'");
+        if (matchNode is null)
+            r.Error(r.Node, $"rule '{id}' needs 'match'");
+        if (action == RuleAction.None && score == 0)
+            r.Error(r.Node, $"rule '{id}' does nothing: give it an 'action' or a 'score'");
+        var matcher = matchNode is null ? null : ReadMatcher(matchNode, $"{r.Path}.match", r.Sink, baseDirectory);
+        if (matcher is null || id is null || r.Sink.Errors.Count > errorsBefore)
+            return null;
+
+        var phase = matcher.Needs;
+        if (phaseText is not null)
+        {
+            if (!Phases.TryParse(phaseText, out var explicitPhase))
+            {
+                r.Error(phaseNode, $"'phase' must be one of connect | helo | mail_from | rcpt_to | data, not '{phaseText}'");
+                return null;
+            }
+            if (explicitPhase < matcher.Needs)
+            {
+                r.Error(phaseNode, $"rule '{id}' runs at {phaseText}, but its match needs data from {matcher.Needs.Name()}");
+                return null;
+            }
+            phase = explicitPhase;
+        }
+
+        Reply? reply = null;
+        if (replyText is not null)
+        {
+            reply = ParseReply(replyText);
+            var expected = action switch { RuleAction.Reject => 5, RuleAction.Tempfail => 4, RuleAction.Disconnect => 0, _ => -1 };
+            if (reply is null || expected > 0 && reply.Code / 100 != expected || expected < 0)
+            {
+                r.Error(replyNode, expected < 0
+                    ? $"'reply' is only for reject, tempfail and disconnect"
+                    : $"'reply' must be \"{(expected == 4 ? "4xx 4.x.x" : expected == 5 ? "5xx 5.x.x" : "4xx/5xx x.x.x")} text\" for action {action.ToString().ToLowerInvariant()}, not '{replyText}'");
+                return null;
+            }
+        }
+        return new Rule(id, description, phase, mode, matcher, action, reply, score, "", r.Node.Start.Line);
+    }
+
+    /// <summary>"550 5.7.1 text".</summary>
+    public static Reply? ParseReply(string text)
+    {
+        var parts = text.Trim().Split(' ', 3);
+        if (parts.Length < 3 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var code) || code is < 400 or > 599)
+            return null;
+        var enhanced = parts[1].Split('.');
+        if (enhanced.Length != 3 || enhanced[0] != (code / 100).ToString(CultureInfo.InvariantCulture) || !enhanced.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit)))
+            return null;
+        var clean = Forwarding.UpstreamReply.Clean(parts[2]);
+        return clean.Length == 0 ? null : new Reply(code, parts[1], clean);
+    }
+
+    private static IMatcher? ReadMatcher(YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
+    {
+        var r = YamlMappingReader.For(node, path, sink);
+        var parts = new List<IMatcher>();
+        foreach (var (keyNode, value) in ((YamlMappingNode)r.Node).Children)
+        {
+            var key = (keyNode as YamlScalarNode)?.Value ?? "";
+            r.Get(key);
+            var at = $"{path}.{key}";
+            IMatcher? m = key switch
+            {
+                "all" or "any" => ReadList(key, value, at, sink, baseDirectory),
+                "not" => ReadMatcher(value, at, sink, baseDirectory) is { } inner ? new NotMatcher(inner) : null,
+                "client_ip" => ReadClientIp(value, at, sink, baseDirectory),
+                "helo" => ReadText("helo", Phase.Helo, TextMatcher.Helo, value, at, sink, baseDirectory),
+                "mail_from" => ReadText("sender", Phase.MailFrom, TextMatcher.Sender, value, at, sink, baseDirectory),
+                "rcpt_to" => ReadText("recipient", Phase.RcptTo, TextMatcher.Recipients, value, at, sink, baseDirectory),
+                "subject" => ReadText("subject", Phase.Data, TextMatcher.Subject, value, at, sink, baseDirectory),
+                "header" => ReadHeader(value, at, sink),
+                "size" => ReadSize(value, at, sink),
+                _ => Unknown(keyNode, key, path, sink),
+            };
+            if (m is not null)
+                parts.Add(m);
+        }
+        if (parts.Count == 0)
+        {
+            if (((YamlMappingNode)r.Node).Children.Count == 0)
+                sink.Add(node, $"'{path}' is empty");
+            return null;
+        }
+        return parts.Count == 1 ? parts[0] : new AllMatcher(parts);
+    }
+
+    private static IMatcher? Unknown(YamlNode keyNode, string key, string path, ConfigErrorSink sink)
+    {
+        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, helo, mail_from, rcpt_to, subject, header, size)");
+        return null;
+    }
+
+    private static IMatcher? ReadList(string kind, YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
+    {
+        if (node is not YamlSequenceNode sequence || sequence.Children.Count == 0)
+        {
+            sink.Add(node, $"'{path}' must be a non-empty list of conditions");
+            return null;
+        }
+        var parts = new List<IMatcher>();
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            if (ReadMatcher(sequence.Children[i], $"{path}[{i}]", sink, baseDirectory) is { } m)
+                parts.Add(m);
+        }
+        if (parts.Count != sequence.Children.Count)
+            return null;
+        return kind == "all" ? new AllMatcher(parts) : new AnyMatcher(parts);
+    }
+
+    private static IMatcher? ReadClientIp(YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
+    {
+        var errors = new List<string>();
+        NetworkList list;
+        string description;
+        if (node is YamlMappingNode)
+        {
+            var r = YamlMappingReader.For(node, path, sink);
+            var (file, fileNode) = r.StringWithNode("list");
+            r.RejectUnknownKeys();
+            if (file is null)
+            {
+                sink.Add(node, $"'{path}' takes a list of networks or {{ list: FILE }}");
+                return null;
+            }
+            list = NetworkList.Load(Path.GetFullPath(file, baseDirectory), errors);
+            description = $"list {file}";
+            foreach (var e in errors)
+                sink.Add(fileNode, e);
+        }
+        else
+        {
+            var items = node is YamlSequenceNode s ? s.Children : [node];
+            var texts = new List<string>();
+            foreach (var item in items)
+            {
+                var text = (item as YamlScalarNode)?.Value ?? "";
+                if (ConfigLoader.TryParseNetwork(text, out _))
+                    texts.Add(text);
+                else
+                    sink.Add(item, $"'{path}' entry '{text}' is not an IP address or CIDR network");
+            }
+            list = NetworkList.From(texts);
+            description = string.Join(", ", texts);
+            if (texts.Count != items.Count)
+                return null;
+        }
+        return errors.Count == 0 ? new ClientIpMatcher(list, description) : null;
+    }
+
+    private static IMatcher? ReadText(string what, Phase phase, Func<FilterContext, IEnumerable<string>> values, YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
+    {
+        if (node is YamlScalarNode scalar)
+            return new TextMatcher(what, phase, values, TextPattern.Exact(scalar.Value ?? ""));
+        var r = YamlMappingReader.For(node, path, sink);
+        var kinds = new[] { "exact", "glob", "regex", "domain", "list" };
+        var given = kinds.Select(k => (Kind: k, Value: r.StringWithNode(k))).Where(k => k.Value.Value is not null).ToList();
+        r.RejectUnknownKeys();
+        if (given.Count != 1)
+        {
+            sink.Add(node, $"'{path}' needs exactly one of exact, glob, regex, domain, list");
+            return null;
+        }
+        var (kind, (text, textNode)) = given[0];
+        TextPattern? pattern = null;
+        string? error = null;
+        switch (kind)
+        {
+            case "exact": pattern = TextPattern.Exact(text!); break;
+            case "domain": pattern = TextPattern.Domain(text!); break;
+            case "glob": error = TextPattern.Glob(text!, out pattern); break;
+            case "regex":
+                error = SafeRegex.TryCreate(text!, ignoreCase: true, out var regex);
+                if (regex is not null)
+                    pattern = TextPattern.Regex(regex);
+                break;
+            default:
+                var entries = LoadEntries(Path.GetFullPath(text!, baseDirectory), out error);
+                if (entries is not null)
+                    pattern = TextPattern.List(text!, entries);
+                break;
+        }
+        if (error is not null || pattern is null)
+        {
+            sink.Add(textNode, $"'{path}.{kind}': {error}");
+            return null;
+        }
+        return new TextMatcher(what, phase, values, pattern);
+    }
+
+    /// <summary>A list file of domains and addresses: one a line, '#' comments, compared in lower case.</summary>
+    private static HashSet<string>? LoadEntries(string path, out string? error)
+    {
+        error = null;
+        try
+        {
+            return File.ReadAllLines(path)
+                .Select(l => (l.IndexOf('#') is var h && h >= 0 ? l[..h] : l).Trim().ToLowerInvariant())
+                .Where(l => l.Length > 0)
+                .ToHashSet(StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"cannot read list: {e.Message}";
+            return null;
+        }
+    }
+
+    private static IMatcher? ReadHeader(YamlNode node, string path, ConfigErrorSink sink)
+    {
+        var r = YamlMappingReader.For(node, path, sink);
+        var name = r.String("name");
+        var (pattern, patternNode) = r.StringWithNode("regex");
+        var (occurrences, occNode) = r.StringWithNode("occurrences");
+        var min = r.Get("min") is null ? (int?)null : r.Int("min", 0, 0, 100_000);
+        var max = r.Get("max") is null ? (int?)null : r.Int("max", 0, 0, 100_000);
+        r.RejectUnknownKeys();
+        if (name is null)
+        {
+            sink.Add(node, $"'{path}' needs 'name'");
+            return null;
+        }
+        if (occurrences is not (null or "any" or "all"))
+        {
+            sink.Add(occNode, $"'{path}.occurrences' must be any or all");
+            return null;
+        }
+        SafeRegex? regex = null;
+        if (pattern is not null && SafeRegex.TryCreate(pattern, ignoreCase: true, out regex) is { } error)
+        {
+            sink.Add(patternNode, $"'{path}.regex' does not compile: {error}");
+            return null;
+        }
+        if (regex is null && min is null && max is null)
+        {
+            sink.Add(node, $"'{path}' needs 'regex', 'min' or 'max'");
+            return null;
+        }
+        return new HeaderMatcher(name, regex, occurrences == "all", min, max);
+    }
+
+    private static IMatcher? ReadSize(YamlNode node, string path, ConfigErrorSink sink)
+    {
+        var r = YamlMappingReader.For(node, path, sink);
+        long? min = r.Get("min") is null ? null : r.Size("min", 0, min: 0);
+        long? max = r.Get("max") is null ? null : r.Size("max", 0, min: 0);
+        r.RejectUnknownKeys();
+        if (min is null && max is null)
+        {
+            sink.Add(node, $"'{path}' needs 'min' or 'max'");
+            return null;
+        }
+        return new SizeMatcher(min, max);
+    }
+}
