@@ -81,16 +81,59 @@ public sealed class GuardedPipe : ISecurableDuplexPipe
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _reader.Detach();
-        try
+        var ending = _session.Lifetime?.IsStopping == true ? Reply.ShuttingDown
+            : DateTimeOffset.UtcNow - _session.Started >= _session.Config.Limits.SessionTimeout ? Reply.SessionTimeout
+            : null;
+        if (ending is not null)
         {
-            _tls?.Dispose();
-            _network.Dispose();
-            _socket.Dispose();
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
+            try
+            {
+                _socket.SendTimeout = 1000; // a client that does not read cannot hold this thread
+                _writer.WriteFinal(ending);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
         }
         _session.ResetTransaction();
         _onDispose(this);
+        _ = CloseGracefullyAsync();
+    }
+
+    /// <summary>
+    /// Ends the connection so that the last reply arrives: closing a socket that still holds unread client bytes
+    /// (a pipelined command after a 421) makes the kernel send a reset, and the client may lose the reply.
+    /// So: stop sending, read and drop what the client still sends for a moment, then close.
+    /// </summary>
+    private async Task CloseGracefullyAsync()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+            using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            var buffer = new byte[4096];
+            for (var total = 0; total < 64 * 1024;)
+            {
+                var n = await _socket.ReceiveAsync(buffer, SocketFlags.None, linger.Token).ConfigureAwait(false);
+                if (n == 0)
+                    break;
+                total += n;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            try
+            {
+                _tls?.Dispose();
+                _network.Dispose();
+                _socket.Dispose();
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
     }
 }

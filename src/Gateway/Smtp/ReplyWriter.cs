@@ -94,6 +94,25 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
         }
     }
 
+    /// <summary>
+    /// A last reply written synchronously, when a session is ending without one: SmtpServer leaves its command
+    /// loop silently when the session's token is cancelled (session timeout, shutdown) between two commands.
+    /// </summary>
+    public void WriteFinal(Reply reply)
+    {
+        if (Closed || _stream is null || LastReply is { } last && (last.StartsWith("221", StringComparison.Ordinal) || last.StartsWith("421", StringComparison.Ordinal)))
+            return;
+        try
+        {
+            _stream.Write(Encoding.UTF8.GetBytes(reply + "\r\n"));
+            LastReply = reply.ToString();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+        }
+        Closed = true;
+    }
+
     private void Count(int code)
     {
         if (code is >= 400 and < 600 && code != 421)

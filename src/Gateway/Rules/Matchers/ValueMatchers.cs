@@ -25,8 +25,8 @@ public sealed class TextMatcher(string what, Phase needs, Func<FilterContext, IE
     {
         foreach (var value in values(context))
         {
-            if (pattern.Match(value) is { } hit)
-                return MatchResult.Yes($"{what} '{Truncate(hit)}' matches {pattern}");
+            if (pattern.Match(value) is not null)
+                return MatchResult.Yes($"{what} '{Truncate(value)}' matches {pattern}");
         }
         return MatchResult.No;
     }

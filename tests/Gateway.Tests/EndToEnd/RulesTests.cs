@@ -1,0 +1,97 @@
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.EndToEnd;
+
+/// <summary>Rules over SMTP: each action, monitor mode, and a regex that runs out of time.</summary>
+public class RulesTests
+{
+    private const string Rules = """
+        rules:
+          - id: no-lottery
+            description: lottery scams
+            match: { subject: { regex: "lottery|you have won" } }
+            action: reject
+            reply: "550 5.7.1 Lottery mail is not welcome here"
+          - id: watch-casino
+            mode: monitor
+            match: { subject: { glob: "*casino*" } }
+            action: reject
+          - id: ceo-only-internal
+            match: { all: [ { rcpt_to: { exact: ceo@example.test } }, { not: { mail_from: { domain: example.test } } } ] }
+            action: tempfail
+          - id: bulk
+            match: { header: { name: Precedence, regex: "^bulk$" } }
+            score: 3
+          - id: evil
+            match: { header: { name: X-Evil, regex: "^(a+)+\\1b$" } }
+            action: reject
+        """;
+
+    private static Task<GatewayHost> StartAsync(FakeUpstream upstream) => GatewayHost.StartAsync(
+        "rules:\n  files: [\"rules/*.yaml\"]\npolicy:\n  thresholds: { add_header: 1 }\n", upstream,
+        prepareDirectory: dir =>
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "rules"));
+            File.WriteAllText(Path.Combine(dir, "rules", "test.yaml"), Rules);
+        });
+
+    private static async Task<string> SendAsync(GatewayHost gateway, string headers, string rcpt = "<bob@example.test>")
+    {
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test>"));
+            var rcptReply = await c.CommandAsync($"RCPT TO:{rcpt}");
+            if (!rcptReply.StartsWith("250", StringComparison.Ordinal))
+                return rcptReply;
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            return await c.CommandAsync(headers + "\r\n\r\nbody\r\n.");
+        }
+    }
+
+    [Fact]
+    public async Task A_rule_rejects_with_its_own_reply_and_the_log_names_it()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream);
+        Assert.Equal("550 5.7.1 Lottery mail is not welcome here", await SendAsync(gateway, "Subject: You have WON the lottery"));
+        Assert.Empty(upstream.Messages);
+        var line = await gateway.Logs.WaitForAsync(l => l.Contains("outcome=rejected"));
+        Assert.Contains("symbols=\"no-lottery(0: subject 'You have WON the lottery' matches regex lottery|you have won)\" by=rule:no-lottery rules=", line);
+        Assert.Matches("rules=[0-9a-f]{12} ", line);
+    }
+
+    [Fact]
+    public async Task A_monitor_rule_changes_nothing_but_says_what_it_would_have_done()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream);
+        Assert.StartsWith("250", await SendAsync(gateway, "Subject: Online casino bonus"));
+        Assert.Single(upstream.Messages);
+        var line = await gateway.Logs.WaitForAsync(l => l.Contains("outcome=delivered"));
+        Assert.Contains("watch-casino(0: monitor: would reject: subject 'Online casino bonus' matches glob *casino*)", line);
+    }
+
+    [Fact]
+    public async Task A_recipient_rule_decides_per_recipient()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream);
+        Assert.Equal("451 4.7.1 Try again later (rule:ceo-only-internal)", await SendAsync(gateway, "Subject: hi", "<ceo@example.test>"));
+        Assert.StartsWith("250", await SendAsync(gateway, "Subject: hi"));
+    }
+
+    [Fact]
+    public async Task Scores_add_headers_and_a_regex_that_runs_out_of_time_tempfails()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream);
+        Assert.StartsWith("250", await SendAsync(gateway, "Subject: news\r\nPrecedence: bulk"));
+        Assert.Contains("X-Gateway-Score: 3\r\nX-Gateway-Symbols: bulk(3: Precedence: 'bulk' matches regex ^bulk$)\r\n", Assert.Single(upstream.Messages).Text);
+
+        Assert.Equal("451 4.3.0 Temporary failure in filter rules, try again later", await SendAsync(gateway, "Subject: x\r\nX-Evil: " + new string('a', 3000) + "!"));
+        var warning = await gateway.Logs.WaitForAsync(l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("filter rules failed"));
+        Assert.Contains("RegexMatchTimeoutException", warning);
+    }
+}
