@@ -94,4 +94,16 @@ public class RulesTests
         var warning = await gateway.Logs.WaitForAsync(l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("filter rules failed"));
         Assert.Contains("RegexMatchTimeoutException", warning);
     }
+
+    [Theory]
+    [InlineData("Subject: no author", "550 5.7.1 Message has no From header")]
+    [InlineData("From: a@sender.test\r\nFrom: b@sender.test\r\nSubject: two authors", "550 5.7.1 Message has more than one From header")]
+    [InlineData("From: a@sender.test\r\nSubject: fine", "250 2.0.0 Ok: queued as TEST")]
+    public async Task The_shipped_rules_refuse_messages_without_exactly_one_from_header(string headers, string expected)
+    {
+        await using var upstream = new FakeUpstream();
+        var shipped = Path.Combine(RepoRoot.Find(), "rules", "headers.yaml");
+        await using var gateway = await GatewayHost.StartAsync($"rules:\n  files: [\"{shipped}\"]\n", upstream);
+        Assert.Equal(expected, await SendAsync(gateway, headers));
+    }
 }
