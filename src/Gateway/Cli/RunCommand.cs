@@ -24,7 +24,15 @@ public static class RunCommand
 
         using var loggerFactory = CreateLoggerFactory(config.Logging);
         var logger = loggerFactory.CreateLogger("gateway");
-        await using var server = new GatewayServer(config, loggerFactory);
+        await using var server = new GatewayServer(config, loggerFactory, configPath: configPath);
+
+        // Signals are handled from before the first connection can arrive.
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; _ = Task.Run(server.Reload); });
+        using var registration = cancellationToken.Register(() => stop.TrySetResult());
+
         try
         {
             await server.StartAsync().ConfigureAwait(false);
@@ -37,10 +45,6 @@ public static class RunCommand
         logger.LogInformation("gateway {Version} started as {Hostname}; upstream {Upstream}", typeof(RunCommand).Assembly.GetName().Version,
             config.Server.Hostname, config.Upstream.Directory ?? string.Join(", ", config.Upstream.Hosts));
 
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
-        using var registration = cancellationToken.Register(() => stop.TrySetResult());
         await Task.WhenAny(stop.Task, server.Completion).ConfigureAwait(false);
         await server.StopAsync().ConfigureAwait(false);
         return 0;

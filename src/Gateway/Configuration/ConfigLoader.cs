@@ -67,7 +67,10 @@ public static class ConfigLoader
         var logging = ReadLogging(top.Mapping("logging"));
         top.RejectUnknownKeys();
 
-        var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging);
+        var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging)
+        {
+            Dependencies = [.. errors.Dependencies.Order(StringComparer.Ordinal)],
+        };
         return errors.Errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors.Errors);
     }
 
@@ -195,6 +198,7 @@ public static class ConfigLoader
             var name = Path.GetFileName(full);
             if (name.Contains('*') || name.Contains('?'))
             {
+                errors.Depend(Path.Combine(directory, name)); // a new file there changes the rules
                 if (!Directory.Exists(directory))
                     r.Error(node, $"'rules.files': no directory {Path.GetDirectoryName(pattern)}");
                 else
@@ -209,7 +213,9 @@ public static class ConfigLoader
         var budget = r.Duration("budget", TimeSpan.FromSeconds(10));
         r.RejectUnknownKeys();
         var ruleErrors = new List<ConfigError>();
-        var set = Rules.RuleLoader.Load(files.Distinct().ToList(), ruleErrors);
+        foreach (var file in files)
+            errors.Depend(file);
+        var set = Rules.RuleLoader.Load(files.Distinct().ToList(), ruleErrors, errors.Dependencies);
         errors.Errors.AddRange(ruleErrors);
         return new RulesConfig(files, set, onError, budget);
     }

@@ -12,7 +12,11 @@ public sealed record GatewayConfig(
     PipelineConfig Pipeline,
     RulesConfig Rules,
     PolicyConfig Policy,
-    LoggingConfig Logging);
+    LoggingConfig Logging)
+{
+    /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
+    public IReadOnlyList<string> Dependencies { get; init; } = [];
+}
 
 /// <summary>The rule files and the rules read from them; the rule engine runs last in each phase that has rules.</summary>
 public sealed record RulesConfig(IReadOnlyList<string> Files, Rules.RuleSet Set, Pipeline.OnError OnError, TimeSpan Budget)

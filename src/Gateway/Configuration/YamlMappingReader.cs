@@ -4,10 +4,20 @@ using YamlDotNet.RepresentationModel;
 namespace Gateway.Configuration;
 
 /// <summary>Collects errors for one file, each with the line and column of the node it is about.</summary>
-internal sealed class ConfigErrorSink(string file)
+internal sealed class ConfigErrorSink(string file, HashSet<string>? dependencies = null)
 {
     public string File { get; } = file;
     public List<ConfigError> Errors { get; } = [];
+
+    /// <summary>Every file the configuration was read from (rule files, list files), for reloading on change.</summary>
+    public HashSet<string> Dependencies { get; } = dependencies ?? new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Records a file the configuration depends on and returns it.</summary>
+    public string Depend(string path)
+    {
+        Dependencies.Add(path);
+        return path;
+    }
 
     public void Add(YamlNode? node, string message) =>
         Errors.Add(new ConfigError(File, node?.Start.Line ?? 1, node?.Start.Column ?? 1, message));

@@ -52,7 +52,7 @@ public sealed class ClientListFilter(string name, NetworkList list, VerdictKind 
                 return null;
         }
         var errors = new List<string>();
-        var list = NetworkList.Load(Path.GetFullPath(file, baseDirectory), errors);
+        var list = NetworkList.Load(options.Sink.Depend(Path.GetFullPath(file, baseDirectory)), errors);
         foreach (var error in errors)
             options.Error(fileNode, error);
         var reply = action == VerdictKind.Tempfail

@@ -18,7 +18,7 @@ namespace Gateway.Rules;
 /// </summary>
 public static class RuleLoader
 {
-    public static RuleSet Load(IReadOnlyList<string> files, List<ConfigError> errors)
+    public static RuleSet Load(IReadOnlyList<string> files, List<ConfigError> errors, HashSet<string>? dependencies = null)
     {
         if (files.Count == 0)
             return RuleSet.Empty;
@@ -38,7 +38,7 @@ public static class RuleLoader
                 continue;
             }
             hash.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n" + text + "\n"));
-            var sink = new ConfigErrorSink(file);
+            var sink = new ConfigErrorSink(file, dependencies);
             foreach (var rule in LoadFile(text, file, sink))
             {
                 if (ids.TryGetValue(rule.Id, out var first))
@@ -236,7 +236,7 @@ public static class RuleLoader
                 sink.Add(node, $"'{path}' takes a list of networks or {{ list: FILE }}");
                 return null;
             }
-            list = NetworkList.Load(Path.GetFullPath(file, baseDirectory), errors);
+            list = NetworkList.Load(r.Sink.Depend(Path.GetFullPath(file, baseDirectory)), errors);
             description = $"list {file}";
             foreach (var e in errors)
                 sink.Add(fileNode, e);
@@ -288,7 +288,7 @@ public static class RuleLoader
                     pattern = TextPattern.Regex(regex);
                 break;
             default:
-                var entries = LoadEntries(Path.GetFullPath(text!, baseDirectory), out error);
+                var entries = LoadEntries(sink.Depend(Path.GetFullPath(text!, baseDirectory)), out error);
                 if (entries is not null)
                     pattern = TextPattern.List(text!, entries);
                 break;

@@ -16,7 +16,15 @@ namespace Gateway.Smtp;
 public sealed class GatewayServer : IAsyncDisposable
 {
     private readonly GatewayConfig _config;
-    private readonly GatewaySnapshot _snapshot;
+    private readonly string? _configPath;
+    private readonly ILogger _pipelineLogger;
+    private readonly Lock _reloadLock = new();
+    private GatewaySnapshot _snapshot;
+    private ConfigWatcher? _watcher;
+    private readonly Timer _reloadSoon;
+
+    /// <summary>Files are reloaded once they have been quiet this long (editors write in several steps).</summary>
+    private static readonly TimeSpan ReloadQuiet = TimeSpan.FromMilliseconds(300);
     private readonly ILogger _logger;
     private readonly IUpstream _upstream;
     private readonly ServerLifetime _lifetime = new();
@@ -26,13 +34,17 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private Task? _running;
 
-    public GatewayServer(GatewayConfig config, ILoggerFactory loggerFactory, IUpstream? upstream = null)
+    /// <param name="configPath">The file the configuration came from: reloaded on change and by <see cref="Reload"/>.</param>
+    public GatewayServer(GatewayConfig config, ILoggerFactory loggerFactory, IUpstream? upstream = null, string? configPath = null)
     {
         _config = config;
+        _configPath = configPath;
+        _pipelineLogger = loggerFactory.CreateLogger("pipeline");
+        _reloadSoon = new Timer(_ => Reload(), null, Timeout.Infinite, Timeout.Infinite);
         _logger = loggerFactory.CreateLogger("gateway");
         _upstream = upstream ?? CreateUpstream(config, loggerFactory.CreateLogger("upstream"));
-        _snapshot = GatewaySnapshot.Build(config, loggerFactory.CreateLogger("pipeline"));
-        _listeners = new GatewayListenerFactory(() => _snapshot, _limiter, _lifetime, _logger);
+        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger);
+        _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
         var builder = new SmtpServerOptionsBuilder()
@@ -67,6 +79,73 @@ public sealed class GatewayServer : IAsyncDisposable
             ? new DirectoryUpstream(directory)
             : new SmtpUpstream(config.Upstream, config.Server.Hostname, logger);
 
+    /// <summary>The configuration new sessions start with.</summary>
+    public GatewayConfig CurrentConfig => Volatile.Read(ref _snapshot).Config;
+
+    /// <summary>
+    /// Loads the configuration file again, away from any session. A valid one becomes the snapshot new sessions
+    /// start with (sessions in progress keep theirs); an invalid one is refused and logged, and the current
+    /// configuration keeps serving. Returns whether the new configuration was taken.
+    /// </summary>
+    public bool Reload()
+    {
+        if (_configPath is null)
+            return false;
+        lock (_reloadLock)
+        {
+            var result = ConfigLoader.LoadFile(_configPath);
+            var current = Volatile.Read(ref _snapshot);
+            if (!result.IsValid)
+            {
+                _logger.LogError("configuration reload refused, still serving rules={Rules}: {Errors}", current.Config.Rules.Set.Hash,
+                    string.Join(" | ", result.Errors));
+                return false;
+            }
+            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger);
+            WatchFiles(next.Config);
+            Volatile.Write(ref _snapshot, next);
+            _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);
+            var restart = RestartOnly(_config, next.Config);
+            if (restart.Count > 0)
+                _logger.LogWarning("these changes take effect only after a restart: {Settings}", string.Join(", ", restart));
+            return true;
+        }
+    }
+
+    /// <summary>Settings read once at start (listeners, SmtpServer's timeouts, the upstream connection pool).</summary>
+    private static List<string> RestartOnly(GatewayConfig started, GatewayConfig next)
+    {
+        var changed = new List<string>();
+        void Check(string name, object a, object b)
+        {
+            if (!Equals(a, b))
+                changed.Add(name);
+        }
+        Check("server.listen", string.Join(",", started.Server.Listen), string.Join(",", next.Server.Listen));
+        Check("server.hostname", started.Server.Hostname, next.Server.Hostname);
+        Check("server.tls", started.Server.Tls?.ToString() ?? "", next.Server.Tls?.ToString() ?? "");
+        Check("limits.command_timeout", started.Limits.CommandTimeout, next.Limits.CommandTimeout);
+        Check("limits.session_timeout", started.Limits.SessionTimeout, next.Limits.SessionTimeout);
+        Check("upstream", Describe(started.Upstream), Describe(next.Upstream));
+        return changed;
+    }
+
+    private static string Describe(UpstreamConfig u) =>
+        $"{string.Join(",", u.Hosts)}|{u.Directory}|{u.Tls}|{u.VerifyCertificate}|{u.Timeout}|{u.PoolSize}|{u.IdleTimeout}";
+
+    /// <summary>
+    /// Watches the files of <paramref name="config"/>; the new watcher starts before the old one stops, and both
+    /// feed one debounce timer, so that no change falls between them.
+    /// </summary>
+    private void WatchFiles(GatewayConfig config)
+    {
+        if (_configPath is null || _lifetime.IsDraining || _watcher?.Covers(_configPath, config.Dependencies) == true)
+            return;
+        var old = _watcher;
+        _watcher = new ConfigWatcher(_configPath, config.Dependencies, () => _reloadSoon.Change(ReloadQuiet, Timeout.InfiniteTimeSpan));
+        old?.Dispose();
+    }
+
     /// <summary>The endpoints listened on, with the ports the OS chose for port 0.</summary>
     public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Bound;
 
@@ -88,6 +167,8 @@ public sealed class GatewayServer : IAsyncDisposable
                 bound.TrySetResult();
         };
         _running = _server.StartAsync(_shutdown.Token);
+        lock (_reloadLock)
+            WatchFiles(_config);
         var first = await Task.WhenAny(bound.Task, _running).ConfigureAwait(false);
         if (first == _running)
             await _running.ConfigureAwait(false); // a listener failed to bind: surface the exception
@@ -102,6 +183,11 @@ public sealed class GatewayServer : IAsyncDisposable
         var timeout = drainTimeout ?? _config.Server.DrainTimeout;
         _logger.LogInformation("draining: {Connections} connection(s) open, waiting up to {Timeout}", _limiter.Total, timeout);
         _lifetime.BeginDrain();
+        lock (_reloadLock)
+        {
+            _watcher?.Dispose();
+            _reloadSoon.Change(Timeout.Infinite, Timeout.Infinite);
+        }
         using (var wait = new CancellationTokenSource(timeout))
         {
             try
@@ -144,6 +230,7 @@ public sealed class GatewayServer : IAsyncDisposable
         if (!_lifetime.IsStopping)
             await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
         await _upstream.DisposeAsync().ConfigureAwait(false);
+        await _reloadSoon.DisposeAsync().ConfigureAwait(false);
         _lifetime.Dispose();
         _shutdown.Dispose();
     }

@@ -52,11 +52,12 @@ public sealed class GatewayHost : IAsyncDisposable
                 ? "\nupstream:\n  directory: delivered\n"
                 : $"\nupstream:\n  hosts: [\"{upstream.HostPort}\"]\n  tls: none\n  timeout: 10s\n{upstreamYaml}";
         }
-        var result = ConfigLoader.Load(text, "test.yaml", directory.Path);
+        var configPath = directory.Write("gateway.yaml", text);
+        var result = ConfigLoader.LoadFile(configPath);
         if (!result.IsValid)
             throw new InvalidOperationException("test configuration invalid:\n" + string.Join("\n", result.Errors) + "\n" + text);
         var logs = new LogCollector();
-        var server = new GatewayServer(result.Config!, logs.Factory);
+        var server = new GatewayServer(result.Config!, logs.Factory, configPath: configPath);
         await server.StartAsync();
         return new GatewayHost(server, result.Config!, directory, logs);
     }
