@@ -81,9 +81,12 @@ public sealed class GuardedPipe : ISecurableDuplexPipe
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _reader.Detach();
-        var ending = _session.Lifetime?.IsStopping == true ? Reply.ShuttingDown
-            : DateTimeOffset.UtcNow - _session.Started >= _session.Config.Limits.SessionTimeout ? Reply.SessionTimeout
-            : null;
+        // The session ended without the client leaving and without a closing reply: SmtpServer cut it
+        // (session timeout, shutdown, a fault). The client still deserves a 421 saying so.
+        var ending = _reader.ClientGone || _session.CloseAfterReply ? null
+            : _session.Lifetime?.IsStopping == true ? Reply.ShuttingDown
+            : DateTimeOffset.UtcNow - _session.Started >= _session.Config.Limits.SessionTimeout - TimeSpan.FromMilliseconds(100) ? Reply.SessionTimeout
+            : Reply.ClosingOnError;
         if (ending is not null)
         {
             try

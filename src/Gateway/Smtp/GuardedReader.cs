@@ -53,6 +53,9 @@ public sealed class GuardedReader : PipeReader
         _stop.Dispose();
     }
 
+    /// <summary>The client closed the connection (or it broke): nobody to say goodbye to.</summary>
+    public bool ClientGone { get; private set; }
+
     /// <summary>Whether the pipe is secured with TLS; STARTTLS is refused then.</summary>
     public bool Secure { get; set; }
 
@@ -126,7 +129,10 @@ public sealed class GuardedReader : PipeReader
             if (closeReply is not null)
                 return await CloseAsync(closeReply, cancellationToken).ConfigureAwait(false);
             if (line is null)
+            {
+                ClientGone = true;
                 return Completed(); // the client closed the connection
+            }
 
             // The connect phase runs before the first command (after a PROXY header, which changes the client).
             if (!_connected && !line.StartsWith("PROXY ", StringComparison.OrdinalIgnoreCase))
@@ -295,6 +301,7 @@ public sealed class GuardedReader : PipeReader
                     {
                         spool.Dispose();
                         _closed = true;
+                        ClientGone = true;
                         return false;
                     }
                 }
@@ -328,6 +335,7 @@ public sealed class GuardedReader : PipeReader
                 {
                     spool.Dispose();
                     _closed = true;
+                    ClientGone = true;
                     return false;
                 }
             }

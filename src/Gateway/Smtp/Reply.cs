@@ -26,6 +26,7 @@ public sealed record Reply(int Code, string Enhanced, string Text)
     public static readonly Reply CommandTimeout = new(421, "4.4.2", "Idle timeout, closing connection");
     public static readonly Reply DataTimeout = new(421, "4.4.2", "Timeout while reading message data, closing connection");
     public static readonly Reply SessionTimeout = new(421, "4.4.2", "Session time limit reached, closing connection");
+    public static readonly Reply ClosingOnError = new(421, "4.3.0", "Local error, closing connection");
     public static readonly Reply ShuttingDown = new(421, "4.3.2", "Service shutting down, closing connection");
     public static readonly Reply TooManyConnections = new(421, "4.7.0", "Too many connections, try again later");
     public static readonly Reply TooManyConnectionsFromIp = new(421, "4.7.0", "Too many connections from your address, try again later");

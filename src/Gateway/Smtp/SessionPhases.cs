@@ -46,6 +46,7 @@ public static class SessionPhases
                 return;
             case VerdictKind.Disconnect:
                 session.LastRefusalBy = verdict.Source;
+                session.CloseAfterReply = true;
                 throw verdict.ReplyOrDefault().ToException(quit: true);
             case VerdictKind.Reject or VerdictKind.Tempfail:
                 session.LastRefusalBy = verdict.Source;
