@@ -79,7 +79,7 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
             EightBit: session.MailParameters.TryGetValue("BODY", out var body) && string.Equals(body, "8BITMIME", StringComparison.OrdinalIgnoreCase));
         var header = Forwarding.ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + AddedHeaders(session);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.Stopping);
-        await using var content = session.Message.OpenRead();
+        await using var content = ForgedHeaders.Remove(session.Message.OpenRead(), [policy.ScoreHeader, policy.SymbolsHeader]);
         var result = await upstream.DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);
         return new(result.Reply, result.Detail, "upstream");
     }

@@ -63,6 +63,22 @@ public class PipelineTests
     }
 
     [Fact]
+    public async Task Score_headers_sent_by_the_client_never_reach_the_upstream()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync("policy:\n  thresholds: { add_header: 5 }\n", upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            await Mail.BeginDataAsync(c);
+            Assert.StartsWith("250", await c.CommandAsync("X-Gateway-Score: -50\r\nX-Gateway-Symbols: TRUSTED_BY_GATEWAY\r\nSubject: forged\r\n\r\nx\r\n."));
+        }
+        var text = Assert.Single(upstream.Messages).Text;
+        Assert.DoesNotContain("X-Gateway", text);
+        Assert.Contains("Subject: forged\r\n\r\nx\r\n", text);
+    }
+
+    [Fact]
     public async Task A_score_over_the_reject_threshold_refuses_the_message()
     {
         await using var upstream = new FakeUpstream();

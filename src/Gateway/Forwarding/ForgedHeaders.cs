@@ -1,0 +1,133 @@
+using System.Text;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// Removes, from a message's header block, every header with one of the gateway's own names (the score and symbol
+/// headers), so that a sender cannot forge what the gateway says about a message. The rest of the message is
+/// passed through byte for byte. Written by hand because MimeKit would re-serialise the message.
+/// </summary>
+public static class ForgedHeaders
+{
+    /// <summary>Headers past this many bytes are not looked at (and the message is passed on unchanged).</summary>
+    private const int MaxHeaderBlock = 1024 * 1024;
+
+    /// <returns><paramref name="message"/> itself when none of the headers is present, else a filtered view of it.</returns>
+    public static Stream Remove(Stream message, IReadOnlyCollection<string> names)
+    {
+        // Read just enough to see the whole header block: 8 KB, then more while the blank line is not in sight.
+        byte[] block;
+        int end;
+        var size = 8 * 1024;
+        while (true)
+        {
+            message.Position = 0;
+            block = new byte[(int)Math.Min(message.Length, size)];
+            message.ReadExactly(block);
+            end = HeaderEnd(block);
+            if (end >= 0 || block.Length == message.Length || size >= MaxHeaderBlock)
+                break;
+            size *= 4;
+        }
+        message.Position = 0;
+        if (end < 0)
+        {
+            // No blank line within reach: every complete line read is a header line.
+            end = block.Length == message.Length ? block.Length : Array.LastIndexOf(block, (byte)'\n') + 1;
+        }
+        var kept = new MemoryStream(end);
+        var removed = false;
+        var skipping = false;
+        var start = 0;
+        while (start < end)
+        {
+            var lf = Array.IndexOf(block, (byte)'\n', start, end - start);
+            var next = lf < 0 ? end : lf + 1;
+            var continuation = block[start] is (byte)' ' or (byte)'\t';
+            if (!continuation)
+                skipping = IsNamed(block, start, next, names);
+            if (skipping)
+                removed = true;
+            else
+                kept.Write(block, start, next - start);
+            start = next;
+        }
+        if (!removed)
+            return message;
+        return new SplicedStream(kept.ToArray(), message, end);
+    }
+
+    /// <summary>Offset just after the header block's last line (before the blank line), or -1.</summary>
+    private static int HeaderEnd(byte[] block)
+    {
+        if (block.AsSpan().StartsWith("\r\n"u8))
+            return 0;
+        var i = block.AsSpan().IndexOf("\r\n\r\n"u8);
+        return i < 0 ? -1 : i + 2;
+    }
+
+    private static bool IsNamed(byte[] block, int start, int end, IReadOnlyCollection<string> names)
+    {
+        var colon = Array.IndexOf(block, (byte)':', start, end - start);
+        if (colon < 0)
+            return false;
+        var field = Encoding.ASCII.GetString(block, start, colon - start).TrimEnd(' ', '\t');
+        return names.Any(n => string.Equals(n, field, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>A read-only, seekable stream: <c>head</c>, then <c>tail</c> from <c>tailOffset</c> on.</summary>
+    private sealed class SplicedStream(byte[] head, Stream tail, long tailOffset) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => head.Length + tail.Length - tailOffset;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = value is >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_position < head.Length)
+            {
+                var n = (int)Math.Min(buffer.Length, head.Length - _position);
+                head.AsSpan((int)_position, n).CopyTo(buffer);
+                _position += n;
+                return n;
+            }
+            tail.Position = tailOffset + (_position - head.Length);
+            var read = tail.Read(buffer);
+            _position += read;
+            return read;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => Length + offset,
+        };
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                tail.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

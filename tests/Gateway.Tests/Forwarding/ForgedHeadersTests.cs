@@ -1,0 +1,40 @@
+using System.Text;
+using Gateway.Forwarding;
+
+namespace Gateway.Tests.Forwarding;
+
+public class ForgedHeadersTests
+{
+    private static string Strip(string message, params string[] names)
+    {
+        using var source = new MemoryStream(Encoding.ASCII.GetBytes(message));
+        using var result = ForgedHeaders.Remove(source, names);
+        result.Position = 0;
+        using var copy = new MemoryStream();
+        result.CopyTo(copy);
+        Assert.Equal(copy.Length, result.Length);
+        return Encoding.ASCII.GetString(copy.ToArray());
+    }
+
+    [Fact]
+    public void Removes_every_occurrence_with_its_folded_lines_and_keeps_the_rest_byte_for_byte()
+    {
+        var message = "From: a@b.test\r\nx-gateway-score: -100\r\nSubject: hi\r\nX-Gateway-Symbols: FAKE,\r\n\tMORE\r\nX-Gateway-Score : 5\r\n\r\nX-Gateway-Score: in the body stays\r\n";
+        Assert.Equal("From: a@b.test\r\nSubject: hi\r\n\r\nX-Gateway-Score: in the body stays\r\n", Strip(message, "X-Gateway-Score", "X-Gateway-Symbols"));
+    }
+
+    [Fact]
+    public void Returns_the_message_itself_when_there_is_nothing_to_remove()
+    {
+        using var source = new MemoryStream(Encoding.ASCII.GetBytes("From: a@b.test\r\n\r\nbody\r\n"));
+        Assert.Same(source, ForgedHeaders.Remove(source, ["X-Gateway-Score"]));
+    }
+
+    [Fact]
+    public void Looks_past_the_first_chunk_for_the_end_of_a_large_header_block()
+    {
+        var filler = string.Concat(Enumerable.Range(0, 400).Select(i => $"X-Filler-{i}: {new string('f', 60)}\r\n"));
+        var message = filler + "X-Gateway-Score: 99\r\n\r\nbody\r\n";
+        Assert.Equal(filler + "\r\nbody\r\n", Strip(message, "X-Gateway-Score"));
+    }
+}
