@@ -13,12 +13,26 @@ namespace Gateway.Smtp;
 /// </summary>
 public sealed class EnvelopePolicy : IMailboxFilter
 {
-    public async Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
+    public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
     {
         var session = GatewayCommandFactory.Session(context);
         var path = session.PendingPath ?? throw Reply.LocalError.ToException();
         session.PendingPath = null;
-        session.BeginTransaction(path, session.PendingParameters);
+        return AcceptSenderAsync(session, path, session.PendingParameters, cancellationToken);
+    }
+
+    public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+    {
+        var session = GatewayCommandFactory.Session(context);
+        var path = session.PendingPath ?? throw Reply.LocalError.ToException();
+        session.PendingPath = null;
+        return AcceptRecipientAsync(session, path, cancellationToken);
+    }
+
+    /// <summary>MAIL FROM: starts the transaction and runs the mail_from filters; a refusal is thrown.</summary>
+    public static async Task<bool> AcceptSenderAsync(SessionState session, SmtpPath path, IReadOnlyDictionary<string, string?> parameters, CancellationToken cancellationToken)
+    {
+        session.BeginTransaction(path, parameters);
         session.TransactionCount++;
         try
         {
@@ -32,11 +46,9 @@ public sealed class EnvelopePolicy : IMailboxFilter
         return true;
     }
 
-    public async Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
+    /// <summary>RCPT TO: a delayed rejection, the recipient limit, relay control, then the rcpt_to filters.</summary>
+    public static async Task<bool> AcceptRecipientAsync(SessionState session, SmtpPath path, CancellationToken cancellationToken)
     {
-        var session = GatewayCommandFactory.Session(context);
-        var path = session.PendingPath ?? throw Reply.LocalError.ToException();
-        session.PendingPath = null;
         session.LastRefusalBy = session.PendingRejection?.Source ?? "relay";
         var refusal = session.PendingRejection?.ReplyOrDefault()
             ?? (session.Recipients.Count >= session.Config.Limits.MaxRecipients

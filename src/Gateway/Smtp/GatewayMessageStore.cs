@@ -42,42 +42,13 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
     {
         if (session.Message is null || session.Sender is null || session.Recipients.Count == 0)
             return new(Reply.LocalError, "no message", "error");
-        if (session.MessageOutcome is { } refused)
-            return new(refused, "not forwarded", "smtp");
+        var decision = await DataPhase.DecideAsync(session, cancellationToken).ConfigureAwait(false);
+        if (decision.Refusal is { } refusal)
+            return new(refusal, decision.Detail, decision.By);
 
-        var verdict = session.Pipeline.Has(Phase.Data)
-            ? await session.Pipeline.RunAsync(new FilterContext(Phase.Data, session) { Message = session.Message }, session.Evaluation, cancellationToken).ConfigureAwait(false)
-            : null;
-        verdict ??= session.PendingAction;
-        if (verdict is not null)
-        {
-            switch (verdict.Kind)
-            {
-                case VerdictKind.Discard:
-                    return new(verdict.ReplyOrDefault(), "discarded", verdict.Source);
-                case VerdictKind.Quarantine:
-                    // The quarantine store comes with the rule engine; until then nothing may claim to have kept it.
-                    return new(Reply.LocalError, "quarantine is not available", verdict.Source);
-                case VerdictKind.Disconnect:
-                    session.CloseAfterReply = true;
-                    return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source);
-                default:
-                    return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source);
-            }
-        }
-
+        var envelope = DataPhase.EnvelopeOf(session);
+        var header = Forwarding.ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders;
         var policy = session.Config.Policy;
-        var score = session.Evaluation.Score;
-        if (policy.Thresholds.Reject is { } rejectAt && score >= rejectAt)
-            return new(new Reply(554, "5.7.1", $"Message refused by policy (score {score:0.##} reaches {rejectAt:0.##})"), "not forwarded", "score");
-
-        var envelope = new Envelope(
-            session.TransactionId,
-            session.Sender,
-            [.. session.Recipients],
-            Utf8: session.MailParameters.ContainsKey("SMTPUTF8"),
-            EightBit: session.MailParameters.TryGetValue("BODY", out var body) && string.Equals(body, "8BITMIME", StringComparison.OrdinalIgnoreCase));
-        var header = Forwarding.ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + AddedHeaders(session);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.Stopping);
         await using var content = ForgedHeaders.Remove(session.Message.OpenRead(), [policy.ScoreHeader, policy.SymbolsHeader]);
         var result = await upstream.DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);
@@ -86,20 +57,4 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
 
     /// <summary>The reply, what happened upstream (or why nothing was sent), and who decided.</summary>
     private sealed record Outcome(Reply Reply, string Detail, string By);
-
-    /// <summary>The headers filters asked for, and the score headers once the score reaches policy.thresholds.add_header.</summary>
-    private static string AddedHeaders(SessionState session)
-    {
-        var evaluation = session.Evaluation;
-        var policy = session.Config.Policy;
-        var text = new System.Text.StringBuilder();
-        foreach (var edit in evaluation.Headers)
-            text.Append(edit.Name).Append(": ").Append(Forwarding.UpstreamReply.Clean(edit.Value)).Append("\r\n");
-        if (policy.Thresholds.AddHeader is { } at && evaluation.Score >= at)
-        {
-            text.Append(policy.ScoreHeader).Append(": ").Append(evaluation.Score.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n");
-            text.Append(policy.SymbolsHeader).Append(": ").Append(Forwarding.UpstreamReply.Clean(evaluation.SymbolText)).Append("\r\n");
-        }
-        return text.ToString();
-    }
 }

@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text;
+using Gateway.Forwarding;
+using Gateway.Pipeline;
+
+namespace Gateway.Smtp;
+
+/// <summary>What the end of DATA decides: a refusal (or discard) with who decided, or the headers to add.</summary>
+public sealed record DataDecision(Reply? Refusal, string Detail, string By, string AddedHeaders);
+
+/// <summary>
+/// The end-of-DATA decision, shared by the live session and <c>gateway explain</c>: the data filters and rules,
+/// a discard or quarantine decided earlier, the score thresholds, and the headers to add.
+/// </summary>
+public static class DataPhase
+{
+    public static async Task<DataDecision> DecideAsync(SessionState session, CancellationToken cancellationToken, FilterContext? context = null)
+    {
+        if (session.MessageOutcome is { } refused)
+            return new(refused, "not forwarded", "smtp", "");
+
+        context ??= new FilterContext(Phase.Data, session) { Message = session.Message };
+        var verdict = session.Pipeline.Has(Phase.Data)
+            ? await session.Pipeline.RunAsync(context, session.Evaluation, cancellationToken).ConfigureAwait(false)
+            : null;
+        verdict ??= session.PendingAction;
+        if (verdict is not null)
+        {
+            switch (verdict.Kind)
+            {
+                case VerdictKind.Discard:
+                    return new(verdict.ReplyOrDefault(), "discarded", verdict.Source, "");
+                case VerdictKind.Quarantine:
+                    // The quarantine store is not built yet; nothing may claim to have kept the message.
+                    return new(Reply.LocalError, "quarantine is not available", verdict.Source, "");
+                case VerdictKind.Disconnect:
+                    session.CloseAfterReply = true;
+                    return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source, "");
+                default:
+                    return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source, "");
+            }
+        }
+
+        var policy = session.Config.Policy;
+        var score = session.Evaluation.Score;
+        if (policy.Thresholds.Reject is { } rejectAt && score >= rejectAt)
+            return new(new Reply(554, "5.7.1", $"Message refused by policy (score {score:0.##} reaches {rejectAt:0.##})"), "not forwarded", "score", "");
+        return new(null, "", "", AddedHeaders(session));
+    }
+
+    public static Envelope EnvelopeOf(SessionState session) => new(
+        session.TransactionId,
+        session.Sender!,
+        [.. session.Recipients],
+        Utf8: session.MailParameters.ContainsKey("SMTPUTF8"),
+        EightBit: session.MailParameters.TryGetValue("BODY", out var body) && string.Equals(body, "8BITMIME", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The headers filters asked for, and the score headers once the score reaches policy.thresholds.add_header.</summary>
+    private static string AddedHeaders(SessionState session)
+    {
+        var evaluation = session.Evaluation;
+        var policy = session.Config.Policy;
+        var text = new StringBuilder();
+        foreach (var edit in evaluation.Headers)
+            text.Append(edit.Name).Append(": ").Append(UpstreamReply.Clean(edit.Value)).Append("\r\n");
+        if (policy.Thresholds.AddHeader is { } at && evaluation.Score >= at)
+        {
+            text.Append(policy.ScoreHeader).Append(": ").Append(evaluation.Score.ToString("0.##", CultureInfo.InvariantCulture)).Append("\r\n");
+            text.Append(policy.SymbolsHeader).Append(": ").Append(UpstreamReply.Clean(evaluation.SymbolText)).Append("\r\n");
+        }
+        return text.ToString();
+    }
+}
