@@ -18,7 +18,22 @@ public static class GatewayCommandLine
         var check = new Command("check", "Validate the configuration: print every error with file, line and column; exit 1 on any") { checkConfig };
         check.SetAction(parse => CheckCommand.Run(parse.GetValue(checkConfig)!, stdout, stderr));
 
-        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check };
+        var explainConfig = ConfigOption();
+        var message = new Argument<string>("MESSAGE") { Description = "The message file (.eml)" };
+        var clientIp = new Option<string>("--client-ip") { Description = "The client's address", DefaultValueFactory = _ => "192.0.2.1" };
+        var helo = new Option<string>("--helo") { Description = "The client's HELO name", DefaultValueFactory = _ => "client.example" };
+        var from = new Option<string>("--from") { Description = "The envelope sender (MAIL FROM); empty for <>", DefaultValueFactory = _ => "" };
+        var to = new Option<string[]>("--to") { Description = "An envelope recipient (RCPT TO); repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
+        var explain = new Command("explain", "Run the whole pipeline offline on one message and show why it gets its verdict")
+        {
+            explainConfig, message, clientIp, helo, from, to, json,
+        };
+        explain.SetAction((parse, cancellationToken) => ExplainCommand.RunAsync(new ExplainCommand.Options(
+            parse.GetValue(explainConfig)!, parse.GetValue(message)!, parse.GetValue(clientIp)!, parse.GetValue(helo)!,
+            parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(json)), stdout, stderr, cancellationToken));
+
+        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, explain };
     }
 
     private static Option<string> ConfigOption() => new("--config", "-c")

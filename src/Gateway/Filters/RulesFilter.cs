@@ -25,6 +25,8 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
                 continue;
             cancellationToken.ThrowIfCancellationRequested();
             var match = rule.Match.Match(context);
+            context.RuleTrace?.Add(new RuleTrace(context.Phase, rule.Id, match.Matched, match.Evidence,
+                rule.Mode.ToString().ToLowerInvariant(), rule.Action.ToString().ToLowerInvariant(), rule.Score));
             if (!match.Matched)
                 continue;
             if (rule.Mode == RuleMode.Monitor)

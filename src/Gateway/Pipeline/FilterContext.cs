@@ -3,6 +3,9 @@ using MimeKit;
 
 namespace Gateway.Pipeline;
 
+/// <summary>One rule's evaluation, for explain.</summary>
+public sealed record RuleTrace(Phase Phase, string RuleId, bool Matched, string? Evidence, string Mode, string Action, double Score);
+
 /// <summary>What a filter may look at: the session (client, HELO, envelope so far) and, in later phases, more.</summary>
 public sealed class FilterContext(Phase phase, SessionState session)
 {
@@ -17,6 +20,9 @@ public sealed class FilterContext(Phase phase, SessionState session)
 
     /// <summary>In <see cref="Phase.Data"/>: the message.</summary>
     public MessageSpool? Message { get; init; }
+
+    /// <summary>Set by <c>gateway explain</c>: the rule engine records every rule it evaluates here, matched or not.</summary>
+    public List<RuleTrace>? RuleTrace => Session.RuleTrace;
 
     /// <summary>In <see cref="Phase.Data"/>: the message's header block, parsed once (MimeKit) on first use.</summary>
     public HeaderList? Headers

@@ -32,6 +32,9 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
     /// <summary>A connect or HELO rejection waiting for RCPT (pipeline.delay_reject), so that the log has the envelope.</summary>
     public Verdict? PendingRejection { get; set; }
 
+    /// <summary>Set by <c>gateway explain</c> to collect every rule evaluation; null in live sessions.</summary>
+    public List<RuleTrace>? RuleTrace { get; init; }
+
     /// <summary>Who decided the last envelope refusal (a filter or rule), for the log.</summary>
     public string? LastRefusalBy { get; set; }
 

@@ -1,0 +1,221 @@
+using System.Net;
+using System.Text.Json;
+using Gateway.Configuration;
+using Gateway.Forwarding;
+using Gateway.Pipeline;
+using Gateway.Smtp;
+using Microsoft.Extensions.Logging.Abstractions;
+using SmtpServer.Protocol;
+
+namespace Gateway.Cli;
+
+/// <summary>
+/// <c>gateway explain</c>: runs the whole pipeline offline on one message, with the same code a live session runs,
+/// and shows per filter and rule whether it matched, the evidence, the score change, the final verdict with the
+/// exact reply a client would get, and the headers that would be added. Nothing is sent anywhere.
+/// </summary>
+public static class ExplainCommand
+{
+    public sealed record Options(string ConfigPath, string MessagePath, string ClientIp, string Helo, string From, IReadOnlyList<string> To, bool Json);
+
+    public static async Task<int> RunAsync(Options options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var result = ConfigLoader.LoadFile(options.ConfigPath);
+        if (!result.IsValid)
+        {
+            CheckCommand.PrintErrors(result, options.ConfigPath, stderr, "; nothing explained");
+            return 1;
+        }
+        if (!IPAddress.TryParse(options.ClientIp, out var client))
+        {
+            stderr.WriteLine($"--client-ip: '{options.ClientIp}' is not an IP address");
+            return 2;
+        }
+        byte[] raw;
+        try
+        {
+            raw = await File.ReadAllBytesAsync(options.MessagePath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"cannot read {options.MessagePath}: {e.Message}");
+            return 2;
+        }
+
+        var config = result.Config!;
+        var snapshot = GatewaySnapshot.Build(config, NullLogger.Instance);
+        var trace = new List<RuleTrace>();
+        var session = new SessionState("EXPLAIN", config, new IPEndPoint(client, 0), new IPEndPoint(IPAddress.Loopback, 25), snapshot.Pipeline) { RuleTrace = trace };
+        var report = new Report(options, config.Rules.Set.Hash);
+        await ExplainAsync(session, options, raw, report, cancellationToken).ConfigureAwait(false);
+        var evaluation = session.Evaluation.Trace.Count > 0 ? session.Evaluation : Evaluation.Merge(session.ConnectEvaluation, session.HeloEvaluation);
+        report.Trace = [.. evaluation.Trace.Select(t => new TraceLine(t.Phase.Name(), t.Filter, t.Verdict.Kind.ToString().ToLowerInvariant(),
+            t.Verdict.Symbols.Sum(s => s.Score), [.. t.Verdict.Symbols.Select(s => s.ToString())]))];
+        report.Rules = [.. trace.Select(r => new RuleLine(r.Phase.Name(), r.RuleId, r.Matched, r.Evidence, r.Mode, r.Action, r.Score))];
+        report.Score = evaluation.Score;
+
+        if (options.Json)
+            stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+        else
+            report.Print(stdout);
+        return 0;
+    }
+
+    private static async Task ExplainAsync(SessionState session, Options options, byte[] raw, Report report, CancellationToken cancellationToken)
+    {
+        // Connect and HELO, as a session runs them.
+        foreach (var phase in new[] { Phase.Connect, Phase.Helo })
+        {
+            if (phase == Phase.Helo)
+            {
+                session.Helo = options.Helo;
+                session.Extended = true;
+            }
+            var (reply, _) = await SessionPhases.RunSessionPhaseAsync(session, phase, cancellationToken).ConfigureAwait(false);
+            if (reply is not null)
+            {
+                report.Final(reply, phase.Name(), session.PendingRejection?.Source ?? "filter");
+                return;
+            }
+        }
+
+        if (SmtpPath.TryParse($"<{options.From.Trim('<', '>')}>", allowNull: true, allowBarePostmaster: false, out var sender, out _) is { } senderError)
+        {
+            report.Final(new Reply(501, "5.1.7", $"Bad sender address syntax: {senderError}"), "mail_from", "smtp");
+            return;
+        }
+        try
+        {
+            await EnvelopePolicy.AcceptSenderAsync(session, sender, new Dictionary<string, string?>(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SmtpResponseException e)
+        {
+            report.Final(FromResponse(e), "mail_from", session.LastRefusalBy ?? "filter");
+            return;
+        }
+
+        foreach (var to in options.To)
+        {
+            string recipientReply;
+            if (SmtpPath.TryParse($"<{to.Trim('<', '>')}>", allowNull: false, allowBarePostmaster: true, out var path, out _) is { } error)
+                recipientReply = $"501 5.1.3 Bad recipient address syntax: {error}";
+            else
+            {
+                try
+                {
+                    await EnvelopePolicy.AcceptRecipientAsync(session, path, cancellationToken).ConfigureAwait(false);
+                    recipientReply = "250 2.1.5 Recipient OK";
+                }
+                catch (SmtpResponseException e)
+                {
+                    recipientReply = $"{FromResponse(e)} (by {session.LastRefusalBy})";
+                }
+            }
+            report.Recipients.Add(new RecipientLine(to, recipientReply));
+        }
+        if (session.Recipients.Count == 0)
+        {
+            report.Final(new Reply(554, "5.5.1", "No valid recipients"), "rcpt_to", "envelope");
+            return;
+        }
+
+        // DATA: the message as the DATA decoder would store it (the file's bare LFs become CRLF, as a client sends).
+        var spool = new MessageSpool();
+        var decoder = new DataDecoder(BareLineEndings.Normalize, session.Config.Limits.MaxMessageSize);
+        decoder.Feed(StuffForData(raw), spool);
+        session.Message = spool;
+        if (decoder.Oversize)
+            session.MessageOutcome = Reply.MessageTooBig;
+        var decision = await DataPhase.DecideAsync(session, cancellationToken).ConfigureAwait(false);
+        if (decision.Refusal is { } refusal)
+        {
+            report.Final(refusal, "data", decision.By);
+            return;
+        }
+        var envelope = DataPhase.EnvelopeOf(session);
+        report.Headers = (ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders)
+            .Replace("\r\n\t", " ", StringComparison.Ordinal).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        report.Verdict = "forward";
+        report.Reply = "the upstream's reply (the message would be forwarded)";
+        report.DecidedBy = "upstream";
+    }
+
+    private static Reply FromResponse(SmtpResponseException e)
+    {
+        var text = e.Response.Message ?? "";
+        var parts = text.Split(' ', 2);
+        return parts.Length == 2 && parts[0].Count(c => c == '.') == 2 ? new Reply((int)e.Response.ReplyCode, parts[0], parts[1]) : new Reply((int)e.Response.ReplyCode, "", text);
+    }
+
+    /// <summary>The file as a client would send it in DATA: CRLF lines, dots stuffed, ended with a dot line.</summary>
+    private static byte[] StuffForData(byte[] raw)
+    {
+        var text = System.Text.Encoding.Latin1.GetString(raw).Replace("\r\n", "\n", StringComparison.Ordinal);
+        if (!text.EndsWith('\n'))
+            text += "\n";
+        var lines = text[..^1].Split('\n').Select(l => l.StartsWith('.') ? "." + l : l);
+        return System.Text.Encoding.Latin1.GetBytes(string.Join("\r\n", lines) + "\r\n.\r\n");
+    }
+
+    public sealed record TraceLine(string Phase, string Filter, string Verdict, double ScoreChange, IReadOnlyList<string> Symbols);
+
+    public sealed record RuleLine(string Phase, string Rule, bool Matched, string? Evidence, string Mode, string Action, double Score);
+
+    public sealed record RecipientLine(string Address, string Reply);
+
+    public sealed class Report(Options options, string rules)
+    {
+        public string Message { get; } = options.MessagePath;
+        public string Client { get; } = options.ClientIp;
+        public string Helo { get; } = options.Helo;
+        public string From { get; } = options.From;
+        public string RuleSet { get; } = rules;
+        public List<RecipientLine> Recipients { get; } = [];
+        public IReadOnlyList<TraceLine> Trace { get; set; } = [];
+        public IReadOnlyList<RuleLine> Rules { get; set; } = [];
+        public double Score { get; set; }
+        public string Verdict { get; set; } = "";
+        public string DecidedBy { get; set; } = "";
+        public string StoppedAt { get; set; } = "";
+        public string Reply { get; set; } = "";
+        public IReadOnlyList<string> Headers { get; set; } = [];
+
+        public void Final(Smtp.Reply reply, string phase, string by)
+        {
+            Verdict = reply.IsPositive ? "accept without forwarding" : reply.IsTransient ? "tempfail" : "reject";
+            Reply = reply.ToString();
+            StoppedAt = phase;
+            DecidedBy = by;
+        }
+
+        public void Print(TextWriter o)
+        {
+            o.WriteLine($"message  {Message}");
+            o.WriteLine($"client   {Client}  helo {Helo}  from <{From.Trim('<', '>')}>  rules {RuleSet}");
+            foreach (var r in Recipients)
+                o.WriteLine($"rcpt     <{r.Address.Trim('<', '>')}>: {r.Reply}");
+            o.WriteLine();
+            o.WriteLine("filters");
+            if (Trace.Count == 0)
+                o.WriteLine("  (none ran)");
+            foreach (var t in Trace)
+                o.WriteLine($"  {t.Phase,-9} {t.Filter,-24} {t.Verdict,-10} {(t.ScoreChange == 0 ? "" : t.ScoreChange.ToString("+0.##;-0.##", System.Globalization.CultureInfo.InvariantCulture)),6}  {string.Join(", ", t.Symbols)}");
+            o.WriteLine();
+            o.WriteLine("rules");
+            if (Rules.Count == 0)
+                o.WriteLine("  (none evaluated)");
+            foreach (var r in Rules)
+                o.WriteLine($"  {r.Phase,-9} {r.Rule,-24} {(r.Matched ? "MATCH" : "no"),-5}  {(r.Matched ? $"{r.Action}{(r.Score != 0 ? $" {r.Score:+0.##;-0.##}" : "")}{(r.Mode == "monitor" ? " (monitor: no effect)" : "")}: {r.Evidence}" : "")}");
+            o.WriteLine();
+            o.WriteLine($"score    {Score:0.##}");
+            o.WriteLine($"verdict  {Verdict}{(StoppedAt.Length > 0 ? $" at {StoppedAt}" : "")} (decided by {DecidedBy})");
+            o.WriteLine($"reply    {Reply}");
+            if (Headers.Count > 0)
+            {
+                o.WriteLine("headers added");
+                foreach (var h in Headers)
+                    o.WriteLine($"  {h}");
+            }
+        }
+    }
+}
