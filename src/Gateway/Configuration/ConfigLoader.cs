@@ -63,6 +63,7 @@ public static class ConfigLoader
         var upstream = ReadUpstream(top.Mapping("upstream"), baseDirectory);
         var pipeline = ReadPipeline(top.Mapping("pipeline"), baseDirectory);
         var rules = ReadRules(top.Mapping("rules"), baseDirectory, errors);
+        var mime = ReadMime(top.Mapping("mime"));
         var policy = ReadPolicy(top.Mapping("policy"));
         var logging = ReadLogging(top.Mapping("logging"));
         top.RejectUnknownKeys();
@@ -70,6 +71,7 @@ public static class ConfigLoader
         var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging)
         {
             Dependencies = [.. errors.Dependencies.Order(StringComparer.Ordinal)],
+            Mime = mime,
         };
         return errors.Errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors.Errors);
     }
@@ -218,6 +220,20 @@ public static class ConfigLoader
         var set = Rules.RuleLoader.Load(files.Distinct().ToList(), ruleErrors, errors.Dependencies);
         errors.Errors.AddRange(ruleErrors);
         return new RulesConfig(files, set, onError, budget);
+    }
+
+    private static Mime.MimeLimits ReadMime(YamlMappingReader r)
+    {
+        var d = Mime.MimeLimits.Default;
+        var limits = new Mime.MimeLimits(
+            MaxDepth: r.Int("max_depth", d.MaxDepth, 1, 100),
+            MaxParts: r.Int("max_parts", d.MaxParts, 1, 100_000),
+            MaxArchiveBytes: r.Size("archive_max_bytes", d.MaxArchiveBytes),
+            MaxArchiveEntries: r.Int("archive_max_entries", d.MaxArchiveEntries, 1, 1_000_000),
+            MaxArchiveRatio: r.Int("archive_max_ratio", d.MaxArchiveRatio, 1, 100_000),
+            MaxArchiveNesting: r.Int("archive_max_nesting", d.MaxArchiveNesting, 0, 10));
+        r.RejectUnknownKeys();
+        return limits;
     }
 
     private static PolicyConfig ReadPolicy(YamlMappingReader r)

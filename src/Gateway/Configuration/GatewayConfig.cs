@@ -14,6 +14,9 @@ public sealed record GatewayConfig(
     PolicyConfig Policy,
     LoggingConfig Logging)
 {
+    /// <summary>How far messages and their archives are unpacked for content rules.</summary>
+    public Mime.MimeLimits Mime { get; init; } = Gateway.Mime.MimeLimits.Default;
+
     /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
 }

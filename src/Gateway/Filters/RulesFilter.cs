@@ -18,6 +18,20 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
 
     public ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
     {
+        var verdict = Evaluate(context, cancellationToken);
+        // A message the content rules could not inspect whole is never passed as clean.
+        if (context.ViewIfParsed is { Violations.Count: > 0 } view && verdict.Kind is not (VerdictKind.Reject or VerdictKind.Tempfail or VerdictKind.Disconnect))
+        {
+            var symbol = new Symbol("MIME_LIMIT", 0, string.Join("; ", view.Violations));
+            return ValueTask.FromResult(new Verdict(VerdictKind.Reject, "mime-limits",
+                new Smtp.Reply(554, "5.7.0", "Message refused: it cannot be inspected within the limits (" + Forwarding.UpstreamReply.Clean(view.Violations[0]) + ")"),
+                [.. verdict.Symbols, symbol]));
+        }
+        return ValueTask.FromResult(verdict);
+    }
+
+    private Verdict Evaluate(FilterContext context, CancellationToken cancellationToken)
+    {
         var symbols = new List<Symbol>();
         foreach (var rule in rules.Rules)
         {
@@ -42,7 +56,7 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
                 case RuleAction.None:
                     continue;
                 case RuleAction.Accept:
-                    return ValueTask.FromResult(new Verdict(VerdictKind.Accept, source, Symbols: symbols));
+                    return new Verdict(VerdictKind.Accept, source, Symbols: symbols);
                 default:
                     var kind = rule.Action switch
                     {
@@ -52,9 +66,9 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
                         _ => VerdictKind.Disconnect,
                     };
                     var verdict = new Verdict(kind, source, rule.Reply, symbols);
-                    return ValueTask.FromResult(verdict with { Reply = verdict.ReplyOrDefault() });
+                    return verdict with { Reply = verdict.ReplyOrDefault() };
             }
         }
-        return ValueTask.FromResult(new Verdict(VerdictKind.Continue, "rules", Symbols: symbols));
+        return new Verdict(VerdictKind.Continue, "rules", Symbols: symbols);
     }
 }

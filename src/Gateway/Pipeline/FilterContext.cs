@@ -10,6 +10,7 @@ public sealed record RuleTrace(Phase Phase, string RuleId, bool Matched, string?
 public sealed class FilterContext(Phase phase, SessionState session)
 {
     private HeaderList? _headers;
+    private Mime.MessageView? _view;
 
     public Phase Phase { get; } = phase;
 
@@ -23,6 +24,12 @@ public sealed class FilterContext(Phase phase, SessionState session)
 
     /// <summary>Set by <c>gateway explain</c>: the rule engine records every rule it evaluates here, matched or not.</summary>
     public List<RuleTrace>? RuleTrace => Session.RuleTrace;
+
+    /// <summary>In <see cref="Phase.Data"/>: attachments and text, parsed once under the configured limits on first use.</summary>
+    public Mime.MessageView? View => _view ??= Message is null ? null : Mime.MessageView.Parse(Message, Session.Config.Mime);
+
+    /// <summary>The view if something has asked for it.</summary>
+    public Mime.MessageView? ViewIfParsed => _view;
 
     /// <summary>In <see cref="Phase.Data"/>: the message's header block, parsed once (MimeKit) on first use.</summary>
     public HeaderList? Headers

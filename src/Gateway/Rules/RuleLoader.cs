@@ -182,6 +182,8 @@ public static class RuleLoader
                 "rcpt_to" => ReadText("recipient", Phase.RcptTo, TextMatcher.Recipients, value, at, sink, baseDirectory),
                 "subject" => ReadText("subject", Phase.Data, TextMatcher.Subject, value, at, sink, baseDirectory),
                 "header" => ReadHeader(value, at, sink),
+                "attachment" => ReadAttachment(value, at, sink, baseDirectory),
+                "body" => ReadText("body", Phase.Data, _ => [], value, at, sink, baseDirectory) is TextMatcher t ? new BodyMatcher(t.Pattern) : null,
                 "size" => ReadSize(value, at, sink),
                 _ => Unknown(keyNode, key, path, sink),
             };
@@ -199,7 +201,7 @@ public static class RuleLoader
 
     private static IMatcher? Unknown(YamlNode keyNode, string key, string path, ConfigErrorSink sink)
     {
-        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, helo, mail_from, rcpt_to, subject, header, size)");
+        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, helo, mail_from, rcpt_to, subject, header, size, attachment, body)");
         return null;
     }
 
@@ -350,6 +352,34 @@ public static class RuleLoader
             return null;
         }
         return new HeaderMatcher(name, regex, occurrences == "all", min, max);
+    }
+
+    private static IMatcher? ReadAttachment(YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
+    {
+        var r = YamlMappingReader.For(node, path, sink);
+        var before = sink.Errors.Count;
+        var nameNode = r.Get("name");
+        var name = nameNode is null ? null : (ReadText("attachment name", Phase.Data, _ => [], nameNode, $"{path}.name", sink, baseDirectory) as TextMatcher)?.Pattern;
+        var extensions = Set(r.StringList("extension"), e => e.TrimStart('.').ToLowerInvariant());
+        var typeNode = r.Get("declared_type");
+        var declared = typeNode is null ? null : (ReadText("declared type", Phase.Data, _ => [], typeNode, $"{path}.declared_type", sink, baseDirectory) as TextMatcher)?.Pattern;
+        var sniffed = Set(r.StringList("sniffed"), e => e.ToLowerInvariant());
+        bool? Flag(string key) => r.Get(key) is null ? null : r.Bool(key, false);
+        var macros = Flag("macros");
+        var doubleExtension = Flag("double_extension");
+        var inArchive = Flag("in_archive");
+        r.RejectUnknownKeys();
+        if (sink.Errors.Count > before)
+            return null;
+        if (name is null && extensions is null && declared is null && sniffed is null && macros is null && doubleExtension is null && inArchive is null)
+        {
+            sink.Add(node, $"'{path}' needs at least one of name, extension, declared_type, sniffed, macros, double_extension, in_archive");
+            return null;
+        }
+        return new AttachmentMatcher(name, extensions, declared, sniffed, macros, doubleExtension, inArchive);
+
+        static HashSet<string>? Set(IReadOnlyList<(string Value, YamlNode Node)> items, Func<string, string> normalize) =>
+            items.Count == 0 ? null : items.Select(i => normalize(i.Value)).ToHashSet(StringComparer.Ordinal);
     }
 
     private static IMatcher? ReadSize(YamlNode node, string path, ConfigErrorSink sink)

@@ -106,4 +106,42 @@ public class RulesTests
         await using var gateway = await GatewayHost.StartAsync($"rules:\n  files: [\"{shipped}\"]\n", upstream);
         Assert.Equal(expected, await SendAsync(gateway, headers));
     }
+
+    [Theory]
+    [InlineData("tool.exe", "application/octet-stream", "554 5.7.1 Executable attachments are not accepted")]
+    [InlineData("invoice.pdf.exe", "application/pdf", "554 5.7.1 Attachment with a disguised executable extension refused")]
+    [InlineData("harmless.txt", "text/plain", "250 2.0.0 Ok: queued as TEST")]
+    [InlineData("bundle.zip", "application/zip", "554 5.7.1 Executable attachments are not accepted")]
+    public async Task The_shipped_attachment_rules_refuse_executables_also_inside_zips(string name, string type, string expected)
+    {
+        await using var upstream = new FakeUpstream();
+        var shipped = Path.Combine(RepoRoot.Find(), "rules", "attachments.yaml");
+        await using var gateway = await GatewayHost.StartAsync($"rules:\n  files: [\"{shipped}\"]\n", upstream);
+        byte[] content = name.EndsWith(".zip", StringComparison.Ordinal)
+            ? ZipOf("setup.js", "WScript.Echo(1)"u8.ToArray())
+            : name.EndsWith(".txt", StringComparison.Ordinal) ? "hello"u8.ToArray() : [.. "MZ"u8, .. new byte[100]];
+        var builder = new MimeKit.BodyBuilder { TextBody = "see attached" };
+        builder.Attachments.Add(name, content, MimeKit.ContentType.Parse(type));
+        var message = Mail.Message();
+        message.Body = builder.ToMessageBody();
+        var reply = "";
+        try
+        {
+            reply = "250 " + await Mail.SendAsync(gateway.Port, message);
+        }
+        catch (MailKit.Net.Smtp.SmtpCommandException e)
+        {
+            reply = $"{(int)e.StatusCode} {e.Message}";
+        }
+        Assert.Equal(expected, reply);
+    }
+
+    private static byte[] ZipOf(string name, byte[] content)
+    {
+        using var ms = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(ms, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        using (var s = zip.CreateEntry(name).Open())
+            s.Write(content);
+        return ms.ToArray();
+    }
 }

@@ -1,0 +1,231 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Gateway.Smtp;
+using MimeKit;
+
+namespace Gateway.Mime;
+
+/// <summary>
+/// A message as content rules see it: its attachments (MIME parts and the entries of zip archives in them, with
+/// their sniffed types) and its text (text/plain, and text/html turned into text). Parsed with MimeKit under
+/// explicit limits; whatever exceeds one is listed in <see cref="Violations"/> and is never reported as clean.
+/// </summary>
+public sealed partial class MessageView
+{
+    private const int MaxBodyText = 1024 * 1024;
+
+    private readonly List<Attachment> _attachments = [];
+    private readonly List<string> _violations = [];
+    private readonly StringBuilder _text = new();
+    private readonly MimeLimits _limits;
+    private int _parts;
+    private long _archiveBytes;
+
+    private MessageView(MimeLimits limits) => _limits = limits;
+
+    public IReadOnlyList<Attachment> Attachments => _attachments;
+
+    /// <summary>The limits this message exceeded, empty when it was inspected whole.</summary>
+    public IReadOnlyList<string> Violations => _violations;
+
+    public string BodyText => _text.ToString();
+
+    public static MessageView Parse(MessageSpool spool, MimeLimits limits)
+    {
+        var view = new MessageView(limits);
+        using var stream = spool.OpenRead();
+        // MaxMimeDepth is set explicitly: a stack overflow on deep nesting cannot be caught. One level more than
+        // the limit, so that going over it is seen.
+        var message = MimeMessage.Load(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream);
+        if (message.Body is { } body)
+            view.Walk(body, 0);
+        return view;
+    }
+
+    private void Walk(MimeEntity entity, int depth)
+    {
+        if (depth > _limits.MaxDepth)
+        {
+            Violate($"MIME nesting deeper than {_limits.MaxDepth}");
+            return;
+        }
+        if (++_parts > _limits.MaxParts)
+        {
+            Violate($"more than {_limits.MaxParts} MIME parts");
+            return;
+        }
+        switch (entity)
+        {
+            case Multipart multipart:
+                foreach (var child in multipart)
+                    Walk(child, depth + 1);
+                break;
+            case MessagePart { Message.Body: { } inner }:
+                Walk(inner, depth + 1);
+                break;
+            case TextPart text when text.FileName is null && !text.IsAttachment:
+                AppendText(text);
+                break;
+            case MimePart part:
+                Inspect(part);
+                break;
+        }
+    }
+
+    private void Violate(string what)
+    {
+        if (!_violations.Contains(what))
+            _violations.Add(what);
+    }
+
+    private void AppendText(TextPart part)
+    {
+        if (_text.Length >= MaxBodyText)
+            return;
+        var text = part.Text ?? "";
+        if (part.IsHtml)
+            text = HtmlToText(text);
+        _text.Append(text.AsSpan(0, Math.Min(text.Length, MaxBodyText - _text.Length))).Append('\n');
+    }
+
+    [GeneratedRegex(@"<(?:script|style)\b[^>]*>.*?</(?:script|style)\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.NonBacktracking)]
+    private static partial Regex ScriptOrStyle();
+
+    [GeneratedRegex(@"<[^>]*>", RegexOptions.NonBacktracking)]
+    private static partial Regex Tag();
+
+    /// <summary>Drops scripts, styles and tags and decodes entities: what a reader would see, roughly.</summary>
+    public static string HtmlToText(string html) =>
+        WebUtility.HtmlDecode(Tag().Replace(ScriptOrStyle().Replace(html, " "), " "));
+
+    private void Inspect(MimePart part)
+    {
+        var declared = part.ContentType.MimeType.ToLowerInvariant();
+        if (part.Content is null)
+        {
+            _attachments.Add(Attachment.Create(part.FileName, declared, "unknown", null));
+            return;
+        }
+        // The first bytes tell the type; only archives and Office files are read whole (within the limits).
+        using var content = part.Content.Open();
+        var head = new byte[FileTypes.SniffLength];
+        var n = content.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var sniffed = FileTypes.Sniff(head.AsSpan(0, n));
+        var name = part.FileName;
+        var macros = false;
+        if (sniffed is "zip" or "ole")
+        {
+            using var whole = new MemoryStream();
+            whole.Write(head, 0, n);
+            if (!CopyBounded(content, whole, _limits.MaxArchiveBytes))
+                Violate($"{name ?? "(unnamed)"}: larger than {_limits.MaxArchiveBytes} bytes decoded");
+            whole.Position = 0;
+            macros = sniffed == "zip"
+                ? InspectZip(whole, name ?? "(unnamed)", 1)
+                : HasVbaProject(whole.GetBuffer().AsSpan(0, (int)whole.Length));
+        }
+        _attachments.Add(Attachment.Create(name, declared, sniffed, null, macros));
+    }
+
+    /// <summary>Lists a zip's entries as attachments (nested zips too, within limits).</summary>
+    /// <returns>Whether it is an Office document with macros (vbaProject.bin inside).</returns>
+    private bool InspectZip(Stream stream, string archiveName, int nesting)
+    {
+        ZipArchive zip;
+        try
+        {
+            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        }
+        catch (InvalidDataException)
+        {
+            Violate($"{archiveName}: not a readable zip archive");
+            return false;
+        }
+        using (zip)
+        {
+            if (zip.Entries.Count > _limits.MaxArchiveEntries)
+            {
+                Violate($"{archiveName}: more than {_limits.MaxArchiveEntries} entries");
+                return false;
+            }
+            var macros = false;
+            foreach (var entry in zip.Entries)
+            {
+                if (entry.FullName.EndsWith('/'))
+                    continue;
+                if (entry.Name.Equals("vbaProject.bin", StringComparison.OrdinalIgnoreCase))
+                    macros = true;
+                if (entry.CompressedLength > 0 && entry.Length / Math.Max(1, entry.CompressedLength) > _limits.MaxArchiveRatio)
+                {
+                    Violate($"{archiveName}: {entry.FullName} expands {entry.Length / entry.CompressedLength} times (limit {_limits.MaxArchiveRatio})");
+                    continue;
+                }
+                _archiveBytes += entry.Length;
+                if (_archiveBytes > _limits.MaxArchiveBytes)
+                {
+                    Violate($"{archiveName}: archives expand past {_limits.MaxArchiveBytes} bytes");
+                    return macros;
+                }
+                var (sniffed, content) = ReadEntry(entry, archiveName);
+                _attachments.Add(Attachment.Create(entry.FullName, "", sniffed, archiveName));
+                if (sniffed == "zip" && content is not null)
+                {
+                    if (nesting >= _limits.MaxArchiveNesting)
+                        Violate($"{archiveName}: archives nested deeper than {_limits.MaxArchiveNesting}");
+                    else
+                        InspectZip(content, $"{entry.FullName} in {archiveName}", nesting + 1);
+                }
+                content?.Dispose();
+            }
+            return macros;
+        }
+    }
+
+    /// <summary>The entry's sniffed type; its whole content only when it is itself a zip (bounded).</summary>
+    private (string Sniffed, MemoryStream? Content) ReadEntry(ZipArchiveEntry entry, string archiveName)
+    {
+        try
+        {
+            using var stream = entry.Open();
+            var head = new byte[FileTypes.SniffLength];
+            var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            var sniffed = FileTypes.Sniff(head.AsSpan(0, n));
+            if (sniffed != "zip")
+                return (sniffed, null);
+            var content = new MemoryStream();
+            content.Write(head, 0, n);
+            // The declared size can lie: count what really comes out.
+            if (!CopyBounded(stream, content, _limits.MaxArchiveBytes - _archiveBytes))
+                Violate($"{archiveName}: {entry.FullName} expands past the archive limit");
+            content.Position = 0;
+            return (sniffed, content);
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException)
+        {
+            Violate($"{archiveName}: {entry.FullName} cannot be read ({e.GetType().Name})");
+            return ("unreadable", null);
+        }
+    }
+
+    /// <returns>false when the source had more than <paramref name="max"/> bytes (the rest is not read).</returns>
+    private static bool CopyBounded(Stream source, Stream target, long max)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        int n;
+        while ((n = source.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            total += n;
+            if (total > max)
+                return false;
+            target.Write(buffer, 0, n);
+        }
+        return true;
+    }
+
+    /// <summary>An OLE2 (old Office) file with a VBA project: its storage names are UTF-16.</summary>
+    private static bool HasVbaProject(ReadOnlySpan<byte> ole) =>
+        ole.IndexOf(Encoding.Unicode.GetBytes("_VBA_PROJECT")) >= 0;
+}

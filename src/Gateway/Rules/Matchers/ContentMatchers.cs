@@ -1,0 +1,55 @@
+using Gateway.Mime;
+using Gateway.Pipeline;
+
+namespace Gateway.Rules.Matchers;
+
+/// <summary>
+/// An attachment (a MIME part or a file inside a zip in one) meeting every given condition: name, extension,
+/// declared type, sniffed type, macros, a double extension, inside an archive or not.
+/// </summary>
+public sealed class AttachmentMatcher(
+    TextPattern? name,
+    IReadOnlySet<string>? extensions,
+    TextPattern? declaredType,
+    IReadOnlySet<string>? sniffed,
+    bool? macros,
+    bool? doubleExtension,
+    bool? inArchive) : IMatcher
+{
+    public Phase Needs => Phase.Data;
+
+    public MatchResult Match(FilterContext context)
+    {
+        foreach (var a in context.View?.Attachments ?? [])
+        {
+            if (name is not null && name.Match(a.Name) is null)
+                continue;
+            if (extensions is not null && !extensions.Contains(a.Extension))
+                continue;
+            if (declaredType is not null && declaredType.Match(a.DeclaredType) is null)
+                continue;
+            if (sniffed is not null && !sniffed.Contains(a.SniffedType))
+                continue;
+            if (macros is { } m && a.HasMacros != m)
+                continue;
+            if (doubleExtension is { } d && (a.Extensions.Count >= 2) != d)
+                continue;
+            if (inArchive is { } i && (a.Archive is not null) != i)
+                continue;
+            return MatchResult.Yes($"attachment '{TextMatcher.Truncate(a.Where)}' (extension {(a.Extension.Length == 0 ? "none" : a.Extension)}, sniffed {a.SniffedType}{(a.HasMacros ? ", macros" : "")}{(a.HadBidiControls ? ", bidi controls in name" : "")})");
+        }
+        return MatchResult.No;
+    }
+}
+
+/// <summary>The message's text (text/plain, and text/html turned into text) against a pattern.</summary>
+public sealed class BodyMatcher(TextPattern pattern) : IMatcher
+{
+    public Phase Needs => Phase.Data;
+
+    public MatchResult Match(FilterContext context)
+    {
+        var text = context.View?.BodyText ?? "";
+        return pattern.Match(text) is { } hit ? MatchResult.Yes($"body matches {pattern}: '{TextMatcher.Truncate(hit)}'") : MatchResult.No;
+    }
+}
