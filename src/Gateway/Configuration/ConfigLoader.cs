@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Gateway.Configuration;
@@ -33,28 +32,8 @@ public static class ConfigLoader
     public static ConfigResult Load(string text, string fileName, string baseDirectory)
     {
         var errors = new ConfigErrorSink(fileName);
-        YamlNode? root;
-        var scanner = new Scanner(new StringReader(text));
-        try
-        {
-            var stream = new YamlStream();
-            stream.Load(new Parser(scanner));
-            if (stream.Documents.Count > 1)
-                errors.Add(stream.Documents[1].RootNode, "the configuration must be a single YAML document");
-            root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
-        }
-        catch (YamlException e)
-        {
-            var message = e.InnerException is { } inner && e.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase) is false
-                ? $"{e.Message} {inner.Message}" : e.Message;
-            return new ConfigResult(null, [new ConfigError(fileName, e.Start.Line, e.Start.Column, $"invalid YAML: {message}")]);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            // YamlDotNet throws these for some malformed input (an unclosed flow sequence at the end of the file).
-            var at = scanner.CurrentPosition;
-            return new ConfigResult(null, [new ConfigError(fileName, at.Line, at.Column, $"invalid YAML: {e.Message} (an unclosed [ or {{?)")]);
-        }
+        if (!YamlText.TryLoad(text, errors, out var root))
+            return new ConfigResult(null, errors.Errors);
 
         var top = YamlMappingReader.For(root, "", errors);
         var server = ReadServer(top.Mapping("server"), baseDirectory);

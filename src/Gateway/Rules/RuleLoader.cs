@@ -6,7 +6,6 @@ using Gateway.Filters;
 using Gateway.Pipeline;
 using Gateway.Rules.Matchers;
 using Gateway.Smtp;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Gateway.Rules;
@@ -56,24 +55,8 @@ public static class RuleLoader
 
     private static List<Rule> LoadFile(string text, string file, ConfigErrorSink sink)
     {
-        YamlNode? root;
-        var scanner = new Scanner(new StringReader(text));
-        try
-        {
-            var stream = new YamlStream();
-            stream.Load(new Parser(scanner));
-            root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
-        }
-        catch (YamlException e)
-        {
-            sink.Errors.Add(new ConfigError(file, e.Start.Line, e.Start.Column, $"invalid YAML: {e.Message}"));
+        if (!YamlText.TryLoad(text, sink, out var root))
             return [];
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            sink.Errors.Add(new ConfigError(file, scanner.CurrentPosition.Line, scanner.CurrentPosition.Column, $"invalid YAML: {e.Message}"));
-            return [];
-        }
         var top = YamlMappingReader.For(root, "", sink);
         var list = top.Get("rules");
         top.RejectUnknownKeys();
