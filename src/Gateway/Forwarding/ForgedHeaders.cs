@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Gateway.Forwarding;
 
 /// <summary>
@@ -35,26 +33,38 @@ public static class ForgedHeaders
             // No blank line within reach: every complete line read is a header line.
             end = block.Length == message.Length ? block.Length : Array.LastIndexOf(block, (byte)'\n') + 1;
         }
+        if (!Contains(block, end, names))
+            return message; // the common case: nothing to remove, nothing copied
         var kept = new MemoryStream(end);
-        var removed = false;
         var skipping = false;
-        var start = 0;
-        while (start < end)
+        for (var start = 0; start < end;)
         {
-            var lf = Array.IndexOf(block, (byte)'\n', start, end - start);
-            var next = lf < 0 ? end : lf + 1;
-            var continuation = block[start] is (byte)' ' or (byte)'\t';
-            if (!continuation)
+            var next = LineEnd(block, start, end);
+            if (block[start] is not ((byte)' ' or (byte)'\t'))
                 skipping = IsNamed(block, start, next, names);
-            if (skipping)
-                removed = true;
-            else
+            if (!skipping)
                 kept.Write(block, start, next - start);
             start = next;
         }
-        if (!removed)
-            return message;
         return new SplicedStream(kept.ToArray(), message, end);
+    }
+
+    private static int LineEnd(byte[] block, int start, int end)
+    {
+        var lf = Array.IndexOf(block, (byte)'\n', start, end - start);
+        return lf < 0 ? end : lf + 1;
+    }
+
+    private static bool Contains(byte[] block, int end, IReadOnlyCollection<string> names)
+    {
+        for (var start = 0; start < end;)
+        {
+            var next = LineEnd(block, start, end);
+            if (block[start] is not ((byte)' ' or (byte)'\t') && IsNamed(block, start, next, names))
+                return true;
+            start = next;
+        }
+        return false;
     }
 
     /// <summary>Offset just after the header block's last line (before the blank line), or -1.</summary>
@@ -71,8 +81,13 @@ public static class ForgedHeaders
         var colon = Array.IndexOf(block, (byte)':', start, end - start);
         if (colon < 0)
             return false;
-        var field = Encoding.ASCII.GetString(block, start, colon - start).TrimEnd(' ', '\t');
-        return names.Any(n => string.Equals(n, field, StringComparison.OrdinalIgnoreCase));
+        var field = block.AsSpan(start, colon - start).TrimEnd(" \t"u8);
+        foreach (var name in names)
+        {
+            if (field.Length == name.Length && System.Text.Ascii.EqualsIgnoreCase(field, name))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>A read-only, seekable stream: <c>head</c>, then <c>tail</c> from <c>tailOffset</c> on.</summary>

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Net;
 using System.Text;
-using System.Text.RegularExpressions;
 using Gateway.Smtp;
 using MimeKit;
 
@@ -12,7 +11,7 @@ namespace Gateway.Mime;
 /// their sniffed types) and its text (text/plain, and text/html turned into text). Parsed with MimeKit under
 /// explicit limits; whatever exceeds one is listed in <see cref="Violations"/> and is never reported as clean.
 /// </summary>
-public sealed partial class MessageView
+public sealed class MessageView
 {
     private const int MaxBodyText = 1024 * 1024;
 
@@ -86,19 +85,38 @@ public sealed partial class MessageView
             return;
         var text = part.Text ?? "";
         if (part.IsHtml)
-            text = HtmlToText(text);
+        {
+            try
+            {
+                text = HtmlToText(text);
+            }
+            catch (Exception e) // a third-party parser on hostile input: whatever it throws, the part was not read
+            {
+                Violate($"HTML part cannot be read ({e.Message})");
+                return;
+            }
+        }
         _text.Append(text.AsSpan(0, Math.Min(text.Length, MaxBodyText - _text.Length))).Append('\n');
     }
 
-    [GeneratedRegex(@"<(?:script|style)\b[^>]*>.*?</(?:script|style)\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.NonBacktracking)]
-    private static partial Regex ScriptOrStyle();
-
-    [GeneratedRegex(@"<[^>]*>", RegexOptions.NonBacktracking)]
-    private static partial Regex Tag();
-
-    /// <summary>Drops scripts, styles and tags and decodes entities: what a reader would see, roughly.</summary>
-    public static string HtmlToText(string html) =>
-        WebUtility.HtmlDecode(Tag().Replace(ScriptOrStyle().Replace(html, " "), " "));
+    /// <summary>
+    /// What a reader would see, roughly: the text of the document (HtmlAgilityPack, which reads broken HTML as a
+    /// browser would) without scripts, styles and the head, entities decoded. At most 1 MB of HTML is read.
+    /// </summary>
+    public static string HtmlToText(string html)
+    {
+        var document = new HtmlAgilityPack.HtmlDocument { OptionMaxNestedChildNodes = 256 };
+        document.LoadHtml(html.Length > MaxBodyText ? html[..MaxBodyText] : html);
+        foreach (var node in document.DocumentNode.Descendants().Where(n => n.Name is "script" or "style" or "head").ToList())
+            node.Remove();
+        var text = new StringBuilder();
+        foreach (var node in document.DocumentNode.DescendantsAndSelf())
+        {
+            if (node.NodeType == HtmlAgilityPack.HtmlNodeType.Text)
+                text.Append(WebUtility.HtmlDecode(node.InnerText)).Append(' ');
+        }
+        return text.ToString();
+    }
 
     private void Inspect(MimePart part)
     {

@@ -101,4 +101,20 @@ public class MessageViewTests
         Assert.Equal(raw.Contains('\u202E'), a.HadBidiControls);
         Assert.DoesNotContain('\u202E', a.Name);
     }
+
+    [Fact]
+    public void Html_nested_past_reason_is_a_violation()
+    {
+        var html = string.Concat(Enumerable.Repeat("<div>", 5000)) + "deep";
+        var builder = new BodyBuilder { HtmlBody = html };
+        var message = new MimeMessage { Subject = "deep", Body = builder.ToMessageBody() };
+        var spool = new MessageSpool();
+        using (var ms = new MemoryStream())
+        {
+            message.WriteTo(ms);
+            spool.Write(ms.ToArray());
+        }
+        var view = MessageView.Parse(spool, MimeLimits.Default);
+        Assert.Contains(view.Violations, v => v.StartsWith("HTML part cannot be read", StringComparison.Ordinal));
+    }
 }
