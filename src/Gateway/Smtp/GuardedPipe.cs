@@ -98,8 +98,8 @@ public sealed class GuardedPipe : ISecurableDuplexPipe
             {
             }
         }
+        _onDispose(this); // logs an unfinished transaction: before it is reset
         _session.ResetTransaction();
-        _onDispose(this);
         _ = CloseGracefullyAsync();
     }
 

@@ -73,4 +73,21 @@ public class RelayTests
         var line = await gateway.Logs.WaitForAsync(l => l.Contains(".2 client="));
         Assert.Contains("refused=<eve@other.test> 554 5.7.1", line);
     }
+
+    [Fact]
+    public async Task A_transaction_whose_recipients_were_all_refused_is_still_logged()
+    {
+        await using var gateway = await GatewayHost.StartAsync();
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<a@sender.test>"));
+            Assert.StartsWith("554", await c.CommandAsync("RCPT TO:<eve@other.test>"));
+            Assert.StartsWith("221", await c.CommandAsync("QUIT"));
+        }
+        var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
+        Assert.Contains("from=<a@sender.test> to= refused=<eve@other.test> 554 5.7.1 by relay", line);
+        Assert.Contains("outcome=abandoned", line);
+    }
 }
