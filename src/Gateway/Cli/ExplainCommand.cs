@@ -26,7 +26,7 @@ public static class ExplainCommand
             CheckCommand.PrintErrors(result, options.ConfigPath, stderr, "; nothing explained");
             return 1;
         }
-        if (!IPAddress.TryParse(options.ClientIp, out var client))
+        if (!IPAddress.TryParse(options.ClientIp, out _))
         {
             stderr.WriteLine($"--client-ip: '{options.ClientIp}' is not an IP address");
             return 2;
@@ -42,17 +42,7 @@ public static class ExplainCommand
             return 2;
         }
 
-        var config = result.Config!;
-        var snapshot = GatewaySnapshot.Build(config, NullLogger.Instance);
-        var trace = new List<RuleTrace>();
-        var session = new SessionState("EXPLAIN", config, new IPEndPoint(client, 0), new IPEndPoint(IPAddress.Loopback, 25), snapshot.Pipeline) { RuleTrace = trace };
-        var report = new Report(options, config.Rules.Set.Hash);
-        await ExplainAsync(session, options, raw, report, cancellationToken).ConfigureAwait(false);
-        var evaluation = session.Evaluation.Trace.Count > 0 ? session.Evaluation : Evaluation.Merge(session.ConnectEvaluation, session.HeloEvaluation);
-        report.Trace = [.. evaluation.Trace.Select(t => new TraceLine(t.Phase.Name(), t.Filter, t.Verdict.Kind.ToString().ToLowerInvariant(),
-            t.Verdict.Symbols.Sum(s => s.Score), [.. t.Verdict.Symbols.Select(s => s.ToString())]))];
-        report.Rules = [.. trace.Select(r => new RuleLine(r.Phase.Name(), r.RuleId, r.Matched, r.Evidence, r.Mode, r.Action, r.Score))];
-        report.Score = evaluation.Score;
+        var report = await ExplainAsync(result.Config!, options, raw, cancellationToken).ConfigureAwait(false);
 
         if (options.Json)
             stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
@@ -61,7 +51,26 @@ public static class ExplainCommand
         return 0;
     }
 
-    private static async Task ExplainAsync(SessionState session, Options options, byte[] raw, Report report, CancellationToken cancellationToken)
+    /// <summary>Runs one message through the pipeline of <paramref name="config"/>, offline; used by explain and test-rules.</summary>
+    public static async Task<Report> ExplainAsync(GatewayConfig config, Options options, byte[] raw, CancellationToken cancellationToken)
+    {
+        var snapshot = GatewaySnapshot.Build(config, NullLogger.Instance);
+        var trace = new List<RuleTrace>();
+        var client = IPAddress.Parse(options.ClientIp);
+        var session = new SessionState("EXPLAIN", config, new IPEndPoint(client, 0), new IPEndPoint(IPAddress.Loopback, 25), snapshot.Pipeline) { RuleTrace = trace };
+        var report = new Report(options, config.Rules.Set.Hash);
+        await RunPhasesAsync(session, options, raw, report, cancellationToken).ConfigureAwait(false);
+        var evaluation = session.Evaluation.Trace.Count > 0 ? session.Evaluation : Evaluation.Merge(session.ConnectEvaluation, session.HeloEvaluation);
+        report.Trace = [.. evaluation.Trace.Select(t => new TraceLine(t.Phase.Name(), t.Filter, t.Verdict.Kind.ToString().ToLowerInvariant(),
+            t.Verdict.Symbols.Sum(s => s.Score), [.. t.Verdict.Symbols.Select(s => s.ToString())]))];
+        report.Rules = [.. trace.Select(r => new RuleLine(r.Phase.Name(), r.RuleId, r.Matched, r.Evidence, r.Mode, r.Action, r.Score))];
+        report.Symbols = [.. evaluation.Symbols.Select(s => s.Name).Distinct()];
+        report.Score = evaluation.Score;
+        session.Message?.Dispose();
+        return report;
+    }
+
+    private static async Task RunPhasesAsync(SessionState session, Options options, byte[] raw, Report report, CancellationToken cancellationToken)
     {
         // Connect and HELO, as a session runs them.
         foreach (var phase in new[] { Phase.Connect, Phase.Helo })
@@ -173,6 +182,7 @@ public static class ExplainCommand
         public List<RecipientLine> Recipients { get; } = [];
         public IReadOnlyList<TraceLine> Trace { get; set; } = [];
         public IReadOnlyList<RuleLine> Rules { get; set; } = [];
+        public IReadOnlyList<string> Symbols { get; set; } = [];
         public double Score { get; set; }
         public string Verdict { get; set; } = "";
         public string DecidedBy { get; set; } = "";
@@ -182,7 +192,7 @@ public static class ExplainCommand
 
         public void Final(Smtp.Reply reply, string phase, string by)
         {
-            Verdict = reply.IsPositive ? "accept without forwarding" : reply.IsTransient ? "tempfail" : "reject";
+            Verdict = reply.IsPositive ? "discard" : reply.IsTransient ? "tempfail" : "reject";
             Reply = reply.ToString();
             StoppedAt = phase;
             DecidedBy = by;

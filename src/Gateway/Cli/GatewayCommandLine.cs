@@ -33,7 +33,12 @@ public static class GatewayCommandLine
             parse.GetValue(explainConfig)!, parse.GetValue(message)!, parse.GetValue(clientIp)!, parse.GetValue(helo)!,
             parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(json)), stdout, stderr, cancellationToken));
 
-        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, explain };
+        var testConfig = ConfigOption();
+        var testFiles = new Argument<string[]>("FILES") { Description = "Test files (default: rules/tests/*.yaml beside the configuration)", Arity = ArgumentArity.ZeroOrMore };
+        var testRules = new Command("test-rules", "Run the rule test cases and report failures and the rules no case exercises") { testConfig, testFiles };
+        testRules.SetAction((parse, cancellationToken) => TestRulesCommand.RunAsync(parse.GetValue(testConfig)!, parse.GetValue(testFiles), stdout, stderr, cancellationToken));
+
+        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, explain, testRules };
     }
 
     private static Option<string> ConfigOption() => new("--config", "-c")
