@@ -142,6 +142,14 @@ public static class ExplainCommand
             return;
         }
         var envelope = DataPhase.EnvelopeOf(session);
+        if (decision.Quarantine)
+        {
+            report.Verdict = "quarantine";
+            report.Reply = session.Config.Quarantine.Reply.ToString();
+            report.DecidedBy = decision.By;
+            report.StoppedAt = "data";
+            return;
+        }
         report.Headers = (ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders)
             .Replace("\r\n\t", " ", StringComparison.Ordinal).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         report.Verdict = "forward";

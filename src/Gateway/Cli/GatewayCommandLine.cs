@@ -38,7 +38,19 @@ public static class GatewayCommandLine
         var testRules = new Command("test-rules", "Run the rule test cases and report failures and the rules no case exercises") { testConfig, testFiles };
         testRules.SetAction((parse, cancellationToken) => TestRulesCommand.RunAsync(parse.GetValue(testConfig)!, parse.GetValue(testFiles), stdout, stderr, cancellationToken));
 
-        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, explain, testRules };
+        var quarantine = new Command("quarantine", "List, show, release or delete quarantined messages");
+        foreach (var (name, help, needsId) in new[] { ("list", "List quarantined messages", false), ("show", "Show a message and why it was held", true), ("release", "Forward a message to the upstream with its original envelope", true), ("delete", "Delete a message", true) })
+        {
+            var qConfig = ConfigOption();
+            var id = new Argument<string>("ID") { Description = "The message id (from list)" };
+            var sub = new Command(name, help) { qConfig };
+            if (needsId)
+                sub.Add(id);
+            sub.SetAction((parse, cancellationToken) => QuarantineCommand.RunAsync(parse.GetValue(qConfig)!, name, needsId ? parse.GetValue(id) : null, stdout, stderr, cancellationToken));
+            quarantine.Add(sub);
+        }
+
+        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, explain, testRules, quarantine };
     }
 
     private static Option<string> ConfigOption() => new("--config", "-c")

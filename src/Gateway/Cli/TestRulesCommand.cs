@@ -125,8 +125,8 @@ public static class TestRulesCommand
         var headers = expect.StringList("headers").Select(s => s.Value).ToList();
         expect.RejectUnknownKeys();
         r.RejectUnknownKeys();
-        if (verdict is not (null or "forward" or "reject" or "tempfail" or "discard"))
-            expect.Error(expect.Get("verdict"), "'verdict' must be forward, reject, tempfail or discard");
+        if (verdict is not (null or "forward" or "reject" or "tempfail" or "discard" or "quarantine"))
+            expect.Error(expect.Get("verdict"), "'verdict' must be forward, reject, tempfail, discard or quarantine");
         if ((messageFile is null) == (inline is null))
         {
             r.Error(r.Node, "a case needs either 'message' (a file) or 'inline' (the message itself)");

@@ -43,6 +43,7 @@ public static class ConfigLoader
         var pipeline = ReadPipeline(top.Mapping("pipeline"), baseDirectory);
         var rules = ReadRules(top.Mapping("rules"), baseDirectory, errors);
         var mime = ReadMime(top.Mapping("mime"));
+        var quarantine = ReadQuarantine(top.Mapping("quarantine"), baseDirectory);
         var policy = ReadPolicy(top.Mapping("policy"));
         var logging = ReadLogging(top.Mapping("logging"));
         top.RejectUnknownKeys();
@@ -51,7 +52,15 @@ public static class ConfigLoader
         {
             Dependencies = [.. errors.Dependencies.Order(StringComparer.Ordinal)],
             Mime = mime,
+            Quarantine = quarantine,
         };
+        if (quarantine.Directory is null)
+        {
+            if (policy.Thresholds.Quarantine is not null)
+                errors.Add(top.Get("policy") ?? top.Node, "'policy.thresholds.quarantine' needs 'quarantine.directory'");
+            foreach (var rule in rules.Set.Rules.Where(r => r.Action == Rules.RuleAction.Quarantine))
+                errors.Errors.Add(new ConfigError(rule.File, rule.Line, 1, $"rule '{rule.Id}' quarantines, but gateway.yaml has no 'quarantine.directory'"));
+        }
         return errors.Errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors.Errors);
     }
 
@@ -201,6 +210,23 @@ public static class ConfigLoader
         return new RulesConfig(files, set, onError, budget);
     }
 
+    private static QuarantineConfig ReadQuarantine(YamlMappingReader r, string baseDirectory)
+    {
+        var directory = r.String("directory");
+        var (replyText, replyNode) = r.StringWithNode("reply");
+        r.RejectUnknownKeys();
+        var reply = QuarantineConfig.None.Reply;
+        if (replyText is not null)
+        {
+            var parts = replyText.Split(' ', 3);
+            if (parts.Length == 3 && parts[0] == "250" && parts[1].StartsWith("2.", StringComparison.Ordinal))
+                reply = new Smtp.Reply(250, parts[1], parts[2]);
+            else
+                r.Error(replyNode, "'quarantine.reply' must be \"250 2.x.x text\": the client is told the message was taken");
+        }
+        return new QuarantineConfig(directory is null ? null : Path.GetFullPath(directory, baseDirectory), reply);
+    }
+
     private static Mime.MimeLimits ReadMime(YamlMappingReader r)
     {
         var d = Mime.MimeLimits.Default;
@@ -219,7 +245,7 @@ public static class ConfigLoader
     {
         var bare = r.Enum("bare_line_endings", BareLineEndings.Reject);
         var t = r.Mapping("thresholds");
-        var thresholds = new Thresholds(t.Number("add_header"), t.Number("reject"));
+        var thresholds = new Thresholds(t.Number("add_header"), t.Number("reject"), t.Number("quarantine"));
         t.RejectUnknownKeys();
         if (thresholds is { AddHeader: { } add, Reject: { } reject } && add > reject)
             t.Error(t.Node, "'policy.thresholds.add_header' must not be above 'reject'");

@@ -14,6 +14,9 @@ public sealed record GatewayConfig(
     PolicyConfig Policy,
     LoggingConfig Logging)
 {
+    /// <summary>Where quarantined messages go, and what the client is told.</summary>
+    public QuarantineConfig Quarantine { get; init; } = QuarantineConfig.None;
+
     /// <summary>How far messages and their archives are unpacked for content rules.</summary>
     public Mime.MimeLimits Mime { get; init; } = Gateway.Mime.MimeLimits.Default;
 
@@ -73,7 +76,13 @@ public enum BareLineEndings { Reject, Normalize }
 /// Score thresholds, as Rspamd's actions: at <see cref="AddHeader"/> the score and symbol headers are added, at
 /// <see cref="Reject"/> the message is refused. Null means never.
 /// </summary>
-public sealed record Thresholds(double? AddHeader, double? Reject);
+public sealed record Thresholds(double? AddHeader, double? Reject, double? Quarantine = null);
+
+/// <summary>The quarantine directory (null: no quarantine) and the reply a client gets for a quarantined message.</summary>
+public sealed record QuarantineConfig(string? Directory, Smtp.Reply Reply)
+{
+    public static readonly QuarantineConfig None = new(null, new Smtp.Reply(250, "2.0.0", "Ok: held for review"));
+}
 
 public sealed record PolicyConfig(BareLineEndings BareLineEndings, Thresholds Thresholds, string ScoreHeader, string SymbolsHeader);
 

@@ -63,6 +63,7 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
                         RuleAction.Reject => VerdictKind.Reject,
                         RuleAction.Tempfail => VerdictKind.Tempfail,
                         RuleAction.Discard => VerdictKind.Discard,
+                        RuleAction.Quarantine => VerdictKind.Quarantine,
                         _ => VerdictKind.Disconnect,
                     };
                     var verdict = new Verdict(kind, source, rule.Reply, symbols);

@@ -18,9 +18,9 @@ public static partial class TransactionLog
         Message = "session end id={SessionId} client={Client} helo={Helo} transactions={Transactions} errors={Errors} last_reply=\"{LastReply}\" duration_ms={DurationMs}")]
     private static partial void SessionEnd(ILogger logger, string sessionId, string client, string helo, int transactions, int errors, string lastReply, long durationMs);
 
-    public static void Write(ILogger logger, SessionState session, long size, Reply reply, string upstream, string decidedBy)
+    public static void Write(ILogger logger, SessionState session, long size, Reply reply, string upstream, string decidedBy, string? kind = null)
     {
-        var outcome = reply.Code == 0 ? "abandoned" : reply.IsPositive ? "delivered" : reply.IsTransient ? "tempfail" : "rejected";
+        var outcome = kind ?? (reply.Code == 0 ? "abandoned" : reply.IsPositive ? "delivered" : reply.IsTransient ? "tempfail" : "rejected");
         Transaction(logger, session.TransactionId, session.Remote.Address.ToString(), session.Helo ?? "", TlsText(session),
             session.Sender?.Address ?? "", string.Join(",", session.Recipients.Select(r => r.ToString())),
             string.Join(",", session.RefusedRecipients), size, Math.Round(session.Evaluation.Score, 2), session.Evaluation.SymbolText,

@@ -13,7 +13,7 @@ public enum RuleMode
     Monitor,
 }
 
-public enum RuleAction { None, Accept, Reject, Tempfail, Discard, Disconnect }
+public enum RuleAction { None, Accept, Reject, Tempfail, Discard, Disconnect, Quarantine }
 
 /// <summary>One rule from a rule file: a condition and what follows when it holds.</summary>
 public sealed record Rule(

@@ -6,7 +6,11 @@ using Gateway.Pipeline;
 namespace Gateway.Smtp;
 
 /// <summary>What the end of DATA decides: a refusal (or discard) with who decided, or the headers to add.</summary>
-public sealed record DataDecision(Reply? Refusal, string Detail, string By, string AddedHeaders);
+public sealed record DataDecision(Reply? Refusal, string Detail, string By, string AddedHeaders)
+{
+    /// <summary>Store the message in the quarantine instead of forwarding it.</summary>
+    public bool Quarantine { get; init; }
+}
 
 /// <summary>
 /// The end-of-DATA decision, shared by the live session and <c>gateway explain</c>: the data filters and rules,
@@ -31,8 +35,7 @@ public static class DataPhase
                 case VerdictKind.Discard:
                     return new(verdict.ReplyOrDefault(), "discarded", verdict.Source, "");
                 case VerdictKind.Quarantine:
-                    // The quarantine store is not built yet; nothing may claim to have kept the message.
-                    return new(Reply.LocalError, "quarantine is not available", verdict.Source, "");
+                    return new(null, "quarantined", verdict.Source, AddedHeaders(session)) { Quarantine = true };
                 case VerdictKind.Disconnect:
                     session.CloseAfterReply = true;
                     return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source, "");
@@ -45,6 +48,8 @@ public static class DataPhase
         var score = session.Evaluation.Score;
         if (policy.Thresholds.Reject is { } rejectAt && score >= rejectAt)
             return new(new Reply(554, "5.7.1", $"Message refused by policy (score {score:0.##} reaches {rejectAt:0.##})"), "not forwarded", "score", "");
+        if (policy.Thresholds.Quarantine is { } quarantineAt && score >= quarantineAt)
+            return new(null, "quarantined", "score", AddedHeaders(session)) { Quarantine = true };
         return new(null, "", "", AddedHeaders(session));
     }
 

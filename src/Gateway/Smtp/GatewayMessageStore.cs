@@ -33,7 +33,7 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
             logger.LogError(e, "transaction {TransactionId}: unexpected error", session.TransactionId);
             outcome = new(Reply.LocalError, $"error: {e.GetType().Name}", "error");
         }
-        TransactionLog.Write(logger, session, size, outcome.Reply, outcome.Detail, outcome.By);
+        TransactionLog.Write(logger, session, size, outcome.Reply, outcome.Detail, outcome.By, outcome.Kind);
         session.ResetTransaction();
         return outcome.Reply.ToResponse();
     }
@@ -51,10 +51,29 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
         var policy = session.Config.Policy;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.Stopping);
         await using var content = ForgedHeaders.Remove(session.Message.OpenRead(), [policy.ScoreHeader, policy.SymbolsHeader]);
+        if (decision.Quarantine)
+            return await QuarantineAsync(session, envelope, header, content, decision.By, linked.Token).ConfigureAwait(false);
         var result = await upstream.DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);
         return new(result.Reply, result.Detail, "upstream");
     }
 
+    private async Task<Outcome> QuarantineAsync(SessionState session, Envelope envelope, string header, Stream content, string by, CancellationToken cancellationToken)
+    {
+        var config = session.Config.Quarantine;
+        if (config.Directory is null)
+            return new(Reply.LocalError, "quarantine is not configured", by); // check refuses this; never claim to have kept it
+        var entry = new Quarantine.QuarantineEntry(envelope.TransactionId, DateTimeOffset.UtcNow, session.Remote.Address.ToString(), session.Helo ?? "",
+            envelope.Sender.Address, [.. envelope.Recipients.Select(r => r.Address)], by, Math.Round(session.Evaluation.Score, 2),
+            [.. session.Evaluation.Symbols.Select(s => s.ToString())], content.Length);
+        var failure = await new Quarantine.QuarantineStore(config.Directory).SaveAsync(entry, header, content, cancellationToken).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            logger.LogError("transaction {TransactionId}: cannot quarantine: {Error}", session.TransactionId, failure);
+            return new(Reply.StorageError, $"quarantine failed: {failure}", by);
+        }
+        return new(config.Reply, $"quarantined as {entry.Id}", by, "quarantined");
+    }
+
     /// <summary>The reply, what happened upstream (or why nothing was sent), and who decided.</summary>
-    private sealed record Outcome(Reply Reply, string Detail, string By);
+    private sealed record Outcome(Reply Reply, string Detail, string By, string? Kind = null);
 }

@@ -272,7 +272,7 @@ public class TestRulesTests
         var (exit, _, errors) = await RunAsync(config, tests);
         Assert.Equal(1, exit);
         Assert.Contains("t.yaml:3:", errors);
-        Assert.Contains("'verdict' must be forward, reject, tempfail or discard", errors);
+        Assert.Contains("'verdict' must be forward, reject, tempfail, discard or quarantine", errors);
         Assert.Contains("a case needs either 'message'", errors);
     }
 }
