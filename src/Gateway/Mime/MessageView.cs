@@ -31,6 +31,25 @@ public sealed class MessageView
 
     public string BodyText => _text.ToString();
 
+    /// <summary>The http(s) links in the text parts, HTML attributes included (at most 1,000).</summary>
+    public IReadOnlyList<Uri> Urls => _urls;
+
+    private readonly List<Uri> _urls = [];
+
+    private void CollectUrls(string text)
+    {
+        foreach (System.Text.RegularExpressions.Match m in UrlPattern.Matches(text))
+        {
+            if (_urls.Count >= 1000)
+                return;
+            if (Uri.TryCreate(m.Value, UriKind.Absolute, out var uri) && uri.Host.Length > 0)
+                _urls.Add(uri);
+        }
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex UrlPattern =
+        new(@"https?://[^\s""'<>()\[\]]+", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.NonBacktracking);
+
     public static MessageView Parse(MessageSpool spool, MimeLimits limits)
     {
         var view = new MessageView(limits);
@@ -84,6 +103,7 @@ public sealed class MessageView
         if (_text.Length >= MaxBodyText)
             return;
         var text = part.Text ?? "";
+        CollectUrls(text.Length > MaxBodyText ? text[..MaxBodyText] : text);
         if (part.IsHtml)
         {
             try

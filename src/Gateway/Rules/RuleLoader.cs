@@ -166,6 +166,8 @@ public static class RuleLoader
                 "subject" => ReadText("subject", Phase.Data, TextMatcher.Subject, value, at, sink, baseDirectory),
                 "header" => ReadHeader(value, at, sink),
                 "attachment" => ReadAttachment(value, at, sink, baseDirectory),
+                "url" => ReadText("link", Phase.Data, _ => [], value, at, sink, baseDirectory) is TextMatcher u ? new UrlMatcher(u.Pattern) : null,
+                "display_name_spoof" => ReadFlag(value, at, sink) ? new DisplayNameSpoofMatcher() : null,
                 "body" => ReadText("body", Phase.Data, _ => [], value, at, sink, baseDirectory) is TextMatcher t ? new BodyMatcher(t.Pattern) : null,
                 "size" => ReadSize(value, at, sink),
                 _ => Unknown(keyNode, key, path, sink),
@@ -184,7 +186,7 @@ public static class RuleLoader
 
     private static IMatcher? Unknown(YamlNode keyNode, string key, string path, ConfigErrorSink sink)
     {
-        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, helo, mail_from, rcpt_to, subject, header, size, attachment, body)");
+        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, helo, mail_from, rcpt_to, subject, header, size, attachment, body, url, display_name_spoof)");
         return null;
     }
 
@@ -363,6 +365,14 @@ public static class RuleLoader
 
         static HashSet<string>? Set(IReadOnlyList<(string Value, YamlNode Node)> items, Func<string, string> normalize) =>
             items.Count == 0 ? null : items.Select(i => normalize(i.Value)).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static bool ReadFlag(YamlNode node, string path, ConfigErrorSink sink)
+    {
+        if (node is YamlScalarNode { Value: "true" })
+            return true;
+        sink.Add(node, $"'{path}' takes only 'true'");
+        return false;
     }
 
     private static IMatcher? ReadSize(YamlNode node, string path, ConfigErrorSink sink)

@@ -241,6 +241,9 @@ public class TestRulesTests
               - id: unused
                 match: { subject: { regex: nothing-matches-this } }
                 score: 1
+              - id: phish-link
+                match: { url: { domain: evil.test } }
+                score: 5
             """);
         dir.Write("rules/tests/t.yaml", """
             cases:
@@ -250,6 +253,9 @@ public class TestRulesTests
               - name: wrongly expected to pass
                 inline: "Subject: lottery again\n\nx\n"
                 expect: { verdict: forward, reply: "250 2.0.0 Ok", not_symbols: [lottery] }
+              - name: a link to a subdomain of a listed domain scores
+                inline: "Subject: hi\n\nsee http://www.login.evil.test/x\n"
+                expect: { verdict: forward, symbols: [phish-link] }
             """);
         var config = dir.Write("gateway.yaml", "relay: { domains: [example.test] }\nupstream: { directory: out }\nrules: { files: [\"rules/*.yaml\"] }\n");
         var (exit, output, _) = await RunAsync(config);
@@ -259,8 +265,8 @@ public class TestRulesTests
         Assert.Contains("verdict: expected forward, got reject", output);
         Assert.Contains("reply:   expected \"250 2.0.0 Ok\", got \"554 5.7.1 Rejected by policy (rule:lottery)\"", output);
         Assert.Contains("symbol lottery: not expected, present", output);
-        Assert.Contains("2 cases: 1 passed, 1 failed", output);
-        Assert.Contains("coverage: 1 of 2 rules matched by a case; never: unused", output);
+        Assert.Contains("3 cases: 2 passed, 1 failed", output);
+        Assert.Contains("coverage: 2 of 3 rules matched by a case; never: unused", output);
     }
 
     [Fact]

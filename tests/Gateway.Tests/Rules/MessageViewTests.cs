@@ -117,4 +117,24 @@ public class MessageViewTests
         var view = MessageView.Parse(spool, MimeLimits.Default);
         Assert.Contains(view.Violations, v => v.StartsWith("HTML part cannot be read", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Collects_links_from_text_and_from_html_attributes()
+    {
+        var builder = new BodyBuilder
+        {
+            TextBody = "Visit https://www.example.test/path?q=1 today",
+            HtmlBody = "<a href=\"http://login.evil.test/account\">your bank</a>",
+        };
+        var message = new MimeMessage { Subject = "links", Body = builder.ToMessageBody() };
+        var spool = new MessageSpool();
+        using (var ms = new MemoryStream())
+        {
+            message.WriteTo(ms);
+            spool.Write(ms.ToArray());
+        }
+        var hosts = MessageView.Parse(spool, MimeLimits.Default).Urls.Select(u => u.Host).ToList();
+        Assert.Contains("www.example.test", hosts);
+        Assert.Contains("login.evil.test", hosts);
+    }
 }

@@ -53,3 +53,57 @@ public sealed class BodyMatcher(TextPattern pattern) : IMatcher
         return pattern.Match(text) is { } hit ? MatchResult.Yes($"body matches {pattern}: '{TextMatcher.Truncate(hit)}'") : MatchResult.No;
     }
 }
+
+/// <summary>
+/// Display-name spoofing: a From header whose display name shows one of our domains (relay.domains), or an
+/// address in one, while the real address is elsewhere ("ceo@example.test" &lt;x@evil.test&gt;).
+/// </summary>
+public sealed class DisplayNameSpoofMatcher : IMatcher
+{
+    public Phase Needs => Phase.Data;
+
+    public MatchResult Match(FilterContext context)
+    {
+        var protectedDomains = context.Session.Config.Relay.Domains;
+        foreach (var header in context.Headers?.Where(h => h.Id == MimeKit.HeaderId.From) ?? [])
+        {
+            if (!MimeKit.InternetAddressList.TryParse(header.Value, out var list))
+                continue;
+            foreach (var mailbox in list.Mailboxes)
+            {
+                var domain = mailbox.Domain.ToLowerInvariant();
+                if (protectedDomains.Contains(domain) || string.IsNullOrWhiteSpace(mailbox.Name))
+                    continue;
+                var name = mailbox.Name.ToLowerInvariant();
+                foreach (var ours in protectedDomains)
+                {
+                    if (name.Contains(ours, StringComparison.Ordinal))
+                        return MatchResult.Yes($"From display name '{TextMatcher.Truncate(mailbox.Name)}' shows {ours} but the address is <{mailbox.Address}>");
+                }
+            }
+        }
+        return MatchResult.No;
+    }
+}
+
+/// <summary>The host names of the links in the message (text and HTML, href attributes included).</summary>
+public sealed class UrlMatcher(TextPattern pattern) : IMatcher
+{
+    public Phase Needs => Phase.Data;
+
+    public MatchResult Match(FilterContext context)
+    {
+        foreach (var url in context.View?.Urls ?? [])
+        {
+            // The host and every parent domain: "domain: evil.test" catches www.evil.test too.
+            for (var host = url.Host; host.Length > 0;)
+            {
+                if (pattern.Match(host) is not null)
+                    return MatchResult.Yes($"link {TextMatcher.Truncate(url.OriginalString)} matches {pattern}");
+                var dot = host.IndexOf('.');
+                host = dot < 0 ? "" : host[(dot + 1)..];
+            }
+        }
+        return MatchResult.No;
+    }
+}
