@@ -150,8 +150,9 @@ public static class ExplainCommand
             report.StoppedAt = "data";
             return;
         }
-        report.Headers = (ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders)
-            .Replace("\r\n\t", " ", StringComparison.Ordinal).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        report.Headers = [.. (ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders)
+            .Replace("\r\n\t", " ", StringComparison.Ordinal).Split("\r\n", StringSplitOptions.RemoveEmptyEntries),
+            .. decision.SubjectPrefix is { } prefix ? [$"(Subject rewritten: \"{prefix}\" in front)"] : Array.Empty<string>()];
         report.Verdict = "forward";
         report.Reply = "the upstream's reply (the message would be forwarded)";
         report.DecidedBy = "upstream";

@@ -245,7 +245,7 @@ public static class ConfigLoader
     {
         var bare = r.Enum("bare_line_endings", BareLineEndings.Reject);
         var t = r.Mapping("thresholds");
-        var thresholds = new Thresholds(t.Number("add_header"), t.Number("reject"), t.Number("quarantine"));
+        var thresholds = new Thresholds(t.Number("add_header"), t.Number("reject"), t.Number("quarantine"), t.Number("rewrite_subject"));
         t.RejectUnknownKeys();
         if (thresholds is { AddHeader: { } add, Reject: { } reject } && add > reject)
             t.Error(t.Node, "'policy.thresholds.add_header' must not be above 'reject'");
@@ -256,8 +256,14 @@ public static class ConfigLoader
             if (name is not null && (name.Length == 0 || !name.All(c => c is > ' ' and < (char)127 && c != ':')))
                 r.Error(node, $"'{name}' is not a valid header name");
         }
+        var (prefix, prefixNode) = r.StringWithNode("subject_prefix");
+        if (prefix is not null && (prefix.Length is 0 or > 64 || prefix.Any(c => c is < ' ' or > '~')))
+            r.Error(prefixNode, "'policy.subject_prefix' must be 1 to 64 printable ASCII characters");
         r.RejectUnknownKeys();
-        return new PolicyConfig(bare, thresholds, scoreHeader ?? "X-Gateway-Score", symbolsHeader ?? "X-Gateway-Symbols");
+        return new PolicyConfig(bare, thresholds, scoreHeader ?? "X-Gateway-Score", symbolsHeader ?? "X-Gateway-Symbols")
+        {
+            SubjectPrefix = prefix ?? "[SPAM] ",
+        };
     }
 
     private static PipelineConfig ReadPipeline(YamlMappingReader r, string baseDirectory)

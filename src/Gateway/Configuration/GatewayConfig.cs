@@ -76,7 +76,7 @@ public enum BareLineEndings { Reject, Normalize }
 /// Score thresholds, as Rspamd's actions: at <see cref="AddHeader"/> the score and symbol headers are added, at
 /// <see cref="Reject"/> the message is refused. Null means never.
 /// </summary>
-public sealed record Thresholds(double? AddHeader, double? Reject, double? Quarantine = null);
+public sealed record Thresholds(double? AddHeader, double? Reject, double? Quarantine = null, double? RewriteSubject = null);
 
 /// <summary>The quarantine directory (null: no quarantine) and the reply a client gets for a quarantined message.</summary>
 public sealed record QuarantineConfig(string? Directory, Smtp.Reply Reply)
@@ -84,7 +84,11 @@ public sealed record QuarantineConfig(string? Directory, Smtp.Reply Reply)
     public static readonly QuarantineConfig None = new(null, new Smtp.Reply(250, "2.0.0", "Ok: held for review"));
 }
 
-public sealed record PolicyConfig(BareLineEndings BareLineEndings, Thresholds Thresholds, string ScoreHeader, string SymbolsHeader);
+public sealed record PolicyConfig(BareLineEndings BareLineEndings, Thresholds Thresholds, string ScoreHeader, string SymbolsHeader)
+{
+    /// <summary>Put in front of the Subject from policy.thresholds.rewrite_subject on.</summary>
+    public string SubjectPrefix { get; init; } = "[SPAM] ";
+}
 
 /// <summary>One filter as configured in a phase of the pipeline, already built.</summary>
 public sealed record FilterDefinition(string Name, string Type, Pipeline.Phase Phase, Pipeline.OnError OnError, TimeSpan Budget, Pipeline.IFilter Filter);

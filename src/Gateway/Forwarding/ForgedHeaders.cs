@@ -10,8 +10,12 @@ public static class ForgedHeaders
     /// <summary>Headers past this many bytes are not looked at (and the message is passed on unchanged).</summary>
     private const int MaxHeaderBlock = 1024 * 1024;
 
-    /// <returns><paramref name="message"/> itself when none of the headers is present, else a filtered view of it.</returns>
-    public static Stream Remove(Stream message, IReadOnlyCollection<string> names)
+    /// <summary>
+    /// Also puts <paramref name="subjectPrefix"/> in front of the Subject (policy.thresholds.rewrite_subject), or adds
+    /// a Subject made of it when there is none.
+    /// </summary>
+    /// <returns><paramref name="message"/> itself when there is nothing to change, else a rewritten view of it.</returns>
+    public static Stream Remove(Stream message, IReadOnlyCollection<string> names, string? subjectPrefix = null)
     {
         // Read just enough to see the whole header block: 8 KB, then more while the blank line is not in sight.
         byte[] block;
@@ -33,19 +37,33 @@ public static class ForgedHeaders
             // No blank line within reach: every complete line read is a header line.
             end = block.Length == message.Length ? block.Length : Array.LastIndexOf(block, (byte)'\n') + 1;
         }
-        if (!Contains(block, end, names))
+        if (subjectPrefix is null && !Contains(block, end, names))
             return message; // the common case: nothing to remove, nothing copied
-        var kept = new MemoryStream(end);
+        var kept = new MemoryStream(end + 64);
         var skipping = false;
+        var prefixed = subjectPrefix is null;
+        string[] subject = ["Subject"];
         for (var start = 0; start < end;)
         {
             var next = LineEnd(block, start, end);
-            if (block[start] is not ((byte)' ' or (byte)'\t'))
+            var continuation = block[start] is (byte)' ' or (byte)'\t';
+            if (!continuation)
                 skipping = IsNamed(block, start, next, names);
-            if (!skipping)
+            if (!continuation && !prefixed && IsNamed(block, start, next, subject))
+            {
+                var colon = Array.IndexOf(block, (byte)':', start, next - start) + 1;
+                while (colon < next && block[colon] is (byte)' ' or (byte)'\t')
+                    colon++;
+                kept.Write(System.Text.Encoding.UTF8.GetBytes("Subject: " + subjectPrefix));
+                kept.Write(block, colon, next - colon);
+                prefixed = true;
+            }
+            else if (!skipping)
                 kept.Write(block, start, next - start);
             start = next;
         }
+        if (!prefixed)
+            kept.Write(System.Text.Encoding.UTF8.GetBytes($"Subject: {subjectPrefix!.TrimEnd()}\r\n"));
         return new SplicedStream(kept.ToArray(), message, end);
     }
 

@@ -10,6 +10,9 @@ public sealed record DataDecision(Reply? Refusal, string Detail, string By, stri
 {
     /// <summary>Store the message in the quarantine instead of forwarding it.</summary>
     public bool Quarantine { get; init; }
+
+    /// <summary>Put in front of the Subject (the score reached policy.thresholds.rewrite_subject).</summary>
+    public string? SubjectPrefix { get; init; }
 }
 
 /// <summary>
@@ -35,7 +38,7 @@ public static class DataPhase
                 case VerdictKind.Discard:
                     return new(verdict.ReplyOrDefault(), "discarded", verdict.Source, "");
                 case VerdictKind.Quarantine:
-                    return new(null, "quarantined", verdict.Source, AddedHeaders(session)) { Quarantine = true };
+                    return new(null, "quarantined", verdict.Source, AddedHeaders(session)) { Quarantine = true, SubjectPrefix = SubjectPrefix(session) };
                 case VerdictKind.Disconnect:
                     session.CloseAfterReply = true;
                     return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source, "");
@@ -48,10 +51,14 @@ public static class DataPhase
         var score = session.Evaluation.Score;
         if (policy.Thresholds.Reject is { } rejectAt && score >= rejectAt)
             return new(new Reply(554, "5.7.1", $"Message refused by policy (score {score:0.##} reaches {rejectAt:0.##})"), "not forwarded", "score", "");
+        var prefix = SubjectPrefix(session);
         if (policy.Thresholds.Quarantine is { } quarantineAt && score >= quarantineAt)
-            return new(null, "quarantined", "score", AddedHeaders(session)) { Quarantine = true };
-        return new(null, "", "", AddedHeaders(session));
+            return new(null, "quarantined", "score", AddedHeaders(session)) { Quarantine = true, SubjectPrefix = prefix };
+        return new(null, "", "", AddedHeaders(session)) { SubjectPrefix = prefix };
     }
+
+    private static string? SubjectPrefix(SessionState session) =>
+        session.Config.Policy.Thresholds.RewriteSubject is { } at && session.Evaluation.Score >= at ? session.Config.Policy.SubjectPrefix : null;
 
     public static Envelope EnvelopeOf(SessionState session) => new(
         session.TransactionId,

@@ -63,6 +63,17 @@ public class PipelineTests
     }
 
     [Fact]
+    public async Task A_score_over_the_rewrite_threshold_marks_the_subject()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(
+            "pipeline:\n  connect:\n    - { type: client_list, name: grey, file: blocked.txt, action: score, score: 7 }\n"
+            + "policy:\n  thresholds: { rewrite_subject: 6 }\n  subject_prefix: \"[SUSPECT] \"\n", upstream, prepareDirectory: BlockLoopback);
+        await Mail.SendAsync(gateway.Port, Mail.Message(subject: "quarterly numbers"));
+        Assert.Contains("\r\nSubject: [SUSPECT] quarterly numbers\r\n", Assert.Single(upstream.Messages).Text);
+    }
+
+    [Fact]
     public async Task Score_headers_sent_by_the_client_never_reach_the_upstream()
     {
         await using var upstream = new FakeUpstream();

@@ -37,4 +37,24 @@ public class ForgedHeadersTests
         var message = filler + "X-Gateway-Score: 99\r\n\r\nbody\r\n";
         Assert.Equal(filler + "\r\nbody\r\n", Strip(message, "X-Gateway-Score"));
     }
+
+    [Fact]
+    public void Prefixes_the_subject_keeping_its_folded_lines()
+    {
+        using var source = new MemoryStream(Encoding.ASCII.GetBytes("From: a@b.test\r\nSubject:  Cheap\r\n pills\r\nSubject: second\r\n\r\nbody\r\n"));
+        using var result = ForgedHeaders.Remove(source, ["X-Gateway-Score"], "[SPAM] ");
+        using var copy = new MemoryStream();
+        result.CopyTo(copy);
+        Assert.Equal("From: a@b.test\r\nSubject: [SPAM] Cheap\r\n pills\r\nSubject: second\r\n\r\nbody\r\n", Encoding.ASCII.GetString(copy.ToArray()));
+    }
+
+    [Fact]
+    public void Adds_a_subject_when_there_is_none()
+    {
+        using var source = new MemoryStream(Encoding.ASCII.GetBytes("From: a@b.test\r\n\r\nbody\r\n"));
+        using var result = ForgedHeaders.Remove(source, [], "[SPAM] ");
+        using var copy = new MemoryStream();
+        result.CopyTo(copy);
+        Assert.Equal("From: a@b.test\r\nSubject: [SPAM]\r\n\r\nbody\r\n", Encoding.ASCII.GetString(copy.ToArray()));
+    }
 }
