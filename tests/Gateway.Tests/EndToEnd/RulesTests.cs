@@ -144,4 +144,33 @@ public class RulesTests
             s.Write(content);
         return ms.ToArray();
     }
+
+    [Fact]
+    public async Task Discard_answers_250_and_drops_and_disconnect_closes_the_session()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync("rules:\n  files: [\"r.yaml\"]\n", upstream, prepareDirectory: dir => File.WriteAllText(Path.Combine(dir, "r.yaml"), """
+            rules:
+              - id: drop-newsletters
+                match: { subject: { regex: newsletter } }
+                action: discard
+              - id: hang-up
+                match: { mail_from: { domain: abuse.test } }
+                action: disconnect
+                reply: "421 4.7.0 Goodbye"
+            """));
+        Assert.Equal("250 2.0.0 Ok", await SendAsync(gateway, "From: a@sender.test\r\nSubject: weekly newsletter"));
+        Assert.Empty(upstream.Messages);
+        var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
+        Assert.Contains("by=rule:drop-newsletters", line);
+        Assert.Contains("upstream=\"discarded\"", line);
+
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.Equal("421 4.7.0 Goodbye", await c.CommandAsync("MAIL FROM:<x@abuse.test>"));
+            Assert.True(await c.IsClosedAsync());
+        }
+    }
 }
