@@ -142,7 +142,16 @@ public sealed class GatewayServer : IAsyncDisposable
         if (_configPath is null || _lifetime.IsDraining || _watcher?.Covers(_configPath, config.Dependencies) == true)
             return;
         var old = _watcher;
-        _watcher = new ConfigWatcher(_configPath, config.Dependencies, () => _reloadSoon.Change(ReloadQuiet, Timeout.InfiniteTimeSpan));
+        try
+        {
+            _watcher = new ConfigWatcher(_configPath, config.Dependencies, () => _reloadSoon.Change(ReloadQuiet, Timeout.InfiniteTimeSpan));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Out of inotify instances, say: the gateway still runs; SIGHUP still reloads.
+            _logger.LogWarning("cannot watch the configuration files ({Error}); send SIGHUP to reload", e.Message);
+            return;
+        }
         old?.Dispose();
     }
 
