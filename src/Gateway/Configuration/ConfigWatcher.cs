@@ -18,19 +18,27 @@ public sealed class ConfigWatcher : IDisposable
             .Select(p => Path.GetDirectoryName(p))
             .Where(d => d is not null && Directory.Exists(d))
             .Distinct(StringComparer.Ordinal);
-        foreach (var directory in directories)
+        try
         {
-            var watcher = new FileSystemWatcher(directory!)
+            foreach (var directory in directories)
             {
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
-                IncludeSubdirectories = false,
-            };
-            watcher.Changed += OnEvent;
-            watcher.Created += OnEvent;
-            watcher.Deleted += OnEvent;
-            watcher.Renamed += OnEvent;
-            watcher.EnableRaisingEvents = true;
-            _watchers.Add(watcher);
+                var watcher = new FileSystemWatcher(directory!)
+                {
+                    NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+                    IncludeSubdirectories = false,
+                };
+                _watchers.Add(watcher);
+                watcher.Changed += OnEvent;
+                watcher.Created += OnEvent;
+                watcher.Deleted += OnEvent;
+                watcher.Renamed += OnEvent;
+                watcher.EnableRaisingEvents = true;
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
     }
 
