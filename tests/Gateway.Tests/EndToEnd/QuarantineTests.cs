@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Gateway.Cli;
 using Gateway.Configuration;
 using Gateway.Tests.Support;
 
@@ -30,10 +28,8 @@ public class QuarantineTests
 
     private static (int Exit, string Out) Cli(params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = GatewayCommandLine.Build(stdout, stderr).Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (exit, stdout.ToString() + stderr);
+        var (exit, output, errors) = CliRunner.Invoke(args);
+        return (exit, output + errors);
     }
 
     [Fact]

@@ -29,13 +29,16 @@ public class MessageViewTests
             builder.Attachments.Add(name, content, ContentType.Parse(type));
         var message = new MimeMessage { Subject = "files", Body = builder.ToMessageBody() };
         message.From.Add(MailboxAddress.Parse("a@sender.test"));
+        return MessageView.Parse(SpoolOf(message), limits ?? MimeLimits.Default);
+    }
+
+    private static MessageSpool SpoolOf(MimeMessage message)
+    {
         var spool = new MessageSpool();
-        using (var ms = new MemoryStream())
-        {
-            message.WriteTo(ms);
-            spool.Write(ms.ToArray());
-        }
-        return MessageView.Parse(spool, limits ?? MimeLimits.Default);
+        using var ms = new MemoryStream();
+        message.WriteTo(ms);
+        spool.Write(ms.ToArray());
+        return spool;
     }
 
     private static readonly byte[] Exe = [.. "MZ"u8, .. new byte[200]];
@@ -108,13 +111,7 @@ public class MessageViewTests
         var html = string.Concat(Enumerable.Repeat("<div>", 5000)) + "deep";
         var builder = new BodyBuilder { HtmlBody = html };
         var message = new MimeMessage { Subject = "deep", Body = builder.ToMessageBody() };
-        var spool = new MessageSpool();
-        using (var ms = new MemoryStream())
-        {
-            message.WriteTo(ms);
-            spool.Write(ms.ToArray());
-        }
-        var view = MessageView.Parse(spool, MimeLimits.Default);
+        var view = MessageView.Parse(SpoolOf(message), MimeLimits.Default);
         Assert.Contains(view.Violations, v => v.StartsWith("HTML part cannot be read", StringComparison.Ordinal));
     }
 
@@ -127,13 +124,7 @@ public class MessageViewTests
             HtmlBody = "<a href=\"http://login.evil.test/account\">your bank</a>",
         };
         var message = new MimeMessage { Subject = "links", Body = builder.ToMessageBody() };
-        var spool = new MessageSpool();
-        using (var ms = new MemoryStream())
-        {
-            message.WriteTo(ms);
-            spool.Write(ms.ToArray());
-        }
-        var hosts = MessageView.Parse(spool, MimeLimits.Default).Urls.Select(u => u.Host).ToList();
+        var hosts = MessageView.Parse(SpoolOf(message), MimeLimits.Default).Urls.Select(u => u.Host).ToList();
         Assert.Contains("www.example.test", hosts);
         Assert.Contains("login.evil.test", hosts);
     }

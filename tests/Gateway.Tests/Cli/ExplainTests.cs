@@ -1,0 +1,72 @@
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Cli;
+
+public class ExplainTests
+{
+    private static (TempDirectory Dir, string Config, string Message) Setup(string message)
+    {
+        var dir = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "rules"));
+        dir.Write("rules/r.yaml", """
+            rules:
+              - id: lottery
+                match: { subject: { regex: lottery } }
+                score: 4
+              - id: bulk
+                match: { header: { name: Precedence, regex: "^bulk$" } }
+                score: 2
+              - id: blocked-net
+                match: { client_ip: ["203.0.113.0/24"] }
+                action: reject
+            """);
+        var config = dir.Write("gateway.yaml", "relay: { domains: [example.test] }\nupstream: { directory: out }\nrules: { files: [\"rules/*.yaml\"] }\npolicy:\n  thresholds: { add_header: 3, reject: 5 }\n");
+        return (dir, config, dir.Write("m.eml", message));
+    }
+
+    [Fact]
+    public void Shows_every_rule_the_score_and_the_headers_that_would_be_added()
+    {
+        var (dir, config, message) = Setup("From: a@sender.test\nSubject: lottery news\n\nbody\n");
+        using (dir)
+        {
+            var (exit, output, errors) = CliRunner.Invoke("explain", message, "--config", config, "--from", "a@sender.test", "--to", "bob@example.test");
+            Assert.True(exit == 0, errors);
+            Assert.Contains("connect   blocked-net              no", output);
+            Assert.Contains("data      lottery                  MATCH  none +4: subject 'lottery news' matches regex lottery", output);
+            Assert.Contains("data      bulk                     no", output);
+            Assert.Contains("score    4", output);
+            Assert.Contains("verdict  forward (decided by upstream)", output);
+            Assert.Contains("  X-Gateway-Score: 4", output);
+            Assert.Contains("  X-Gateway-Symbols: lottery(4: subject 'lottery news' matches regex lottery)", output);
+        }
+    }
+
+    [Fact]
+    public void Gives_the_exact_reply_and_who_decided_as_json()
+    {
+        var (dir, config, message) = Setup("From: a@sender.test\nSubject: lottery\nPrecedence: bulk\n\nbody\n");
+        using (dir)
+        {
+            var (exit, output, errors) = CliRunner.Invoke("explain", message, "--config", config, "--from", "a@sender.test", "--to", "bob@example.test", "--json");
+            Assert.True(exit == 0, errors);
+            var report = System.Text.Json.JsonDocument.Parse(output).RootElement;
+            Assert.Equal(6, report.GetProperty("score").GetDouble());
+            Assert.Equal("reject", report.GetProperty("verdict").GetString());
+            Assert.Equal("554 5.7.1 Message refused by policy (score 6 reaches 5)", report.GetProperty("reply").GetString());
+            Assert.Equal("score", report.GetProperty("decided_by").GetString());
+        }
+    }
+
+    [Fact]
+    public void A_delayed_connect_rejection_shows_at_the_recipient()
+    {
+        var (dir, config, message) = Setup("From: a@sender.test\n\nbody\n");
+        using (dir)
+        {
+            var (_, output, _) = CliRunner.Invoke("explain", message, "--config", config, "--client-ip", "203.0.113.5", "--from", "a@sender.test", "--to", "bob@example.test");
+            Assert.Contains("rcpt     <bob@example.test>: 554 5.7.1 Rejected by policy (rule:blocked-net) (by rule:blocked-net)", output);
+            Assert.Contains("reply    554 5.5.1 No valid recipients", output);
+        }
+    }
+}
