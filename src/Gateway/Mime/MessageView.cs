@@ -29,7 +29,10 @@ public sealed class MessageView
     /// <summary>The limits this message exceeded, empty when it was inspected whole.</summary>
     public IReadOnlyList<string> Violations => _violations;
 
-    public string BodyText => _text.ToString();
+    /// <summary>Built once, on first use: every body rule reads the same text.</summary>
+    public string BodyText => _bodyText ??= _text.ToString();
+
+    private string? _bodyText;
 
     /// <summary>The http(s) links in the text parts, HTML attributes included (at most 1,000).</summary>
     public IReadOnlyList<Uri> Urls => _urls;
