@@ -57,11 +57,19 @@ public sealed class MessageView
     {
         var view = new MessageView(limits);
         using var stream = spool.OpenRead();
-        // MaxMimeDepth is set explicitly: a stack overflow on deep nesting cannot be caught. One level more than
-        // the limit, so that going over it is seen.
-        var message = MimeMessage.Load(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream);
-        if (message.Body is { } body)
-            view.Walk(body, 0);
+        try
+        {
+            // MaxMimeDepth is set explicitly: a stack overflow on deep nesting cannot be caught. One level more
+            // than the limit, so that going over it is seen.
+            var message = MimeMessage.Load(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream);
+            if (message.Body is { } body)
+                view.Walk(body, 0);
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException or NotSupportedException or ArgumentException)
+        {
+            // Hostile structure MimeKit gives up on: the message was not inspected, which is a verdict of its own.
+            view.Violate($"the MIME structure cannot be read ({e.GetType().Name})");
+        }
         return view;
     }
 
