@@ -128,4 +128,11 @@ public class MessageViewTests
         Assert.Contains("www.example.test", hosts);
         Assert.Contains("login.evil.test", hosts);
     }
+
+    [Fact]
+    public void A_message_the_parser_gives_up_on_is_a_violation()
+    {
+        var view = MessageView.Parse(new MessageSpool(), MimeLimits.Default);
+        Assert.Contains(view.Violations, v => v.StartsWith("the MIME structure cannot be read", StringComparison.Ordinal));
+    }
 }
