@@ -20,6 +20,7 @@ public sealed class SmtpUpstream(UpstreamConfig config, string localDomain, ILog
 {
     private readonly ConcurrentBag<RelayClient> _idle = [];
     private int _idleCount;
+    private volatile bool _disposed;
 
     public async Task<UpstreamResult> DeliverAsync(Envelope envelope, string header, Stream message, CancellationToken cancellationToken)
     {
@@ -138,6 +139,11 @@ public sealed class SmtpUpstream(UpstreamConfig config, string localDomain, ILog
     private void Release(RelayClient client)
     {
         client.LastUsed = DateTime.UtcNow;
+        if (_disposed)
+        {
+            Discard(client); // a retired pool (the upstream changed): its connections close as they come back
+            return;
+        }
         if (client.IsConnected && Interlocked.Increment(ref _idleCount) <= config.PoolSize)
         {
             _idle.Add(client);
@@ -179,6 +185,7 @@ public sealed class SmtpUpstream(UpstreamConfig config, string localDomain, ILog
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         while (_idle.TryTake(out var client))
         {
             try

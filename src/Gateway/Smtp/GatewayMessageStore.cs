@@ -53,7 +53,7 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
         await using var content = ForgedHeaders.Remove(session.Message.OpenRead(), [policy.ScoreHeader, policy.SymbolsHeader], decision.SubjectPrefix);
         if (decision.Quarantine)
             return await QuarantineAsync(session, envelope, header, content, decision.By, linked.Token).ConfigureAwait(false);
-        var result = await upstream.DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);
+        var result = await (session.Upstream ?? upstream).DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);
         return new(result.Reply, result.Detail, "upstream");
     }
 

@@ -27,6 +27,8 @@ public sealed class GatewayServer : IAsyncDisposable
     private static readonly TimeSpan ReloadQuiet = TimeSpan.FromMilliseconds(300);
     private readonly ILogger _logger;
     private readonly IUpstream _upstream;
+    private readonly ILogger _upstreamLogger;
+
     private readonly ServerLifetime _lifetime = new();
     private readonly ConnectionLimiter _limiter = new();
     private readonly GatewayListenerFactory _listeners;
@@ -42,8 +44,9 @@ public sealed class GatewayServer : IAsyncDisposable
         _pipelineLogger = loggerFactory.CreateLogger("pipeline");
         _reloadSoon = new Timer(_ => Reload(), null, Timeout.Infinite, Timeout.Infinite);
         _logger = loggerFactory.CreateLogger("gateway");
-        _upstream = upstream ?? CreateUpstream(config, loggerFactory.CreateLogger("upstream"));
-        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger);
+        _upstreamLogger = loggerFactory.CreateLogger("upstream");
+        _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
+        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream);
         _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
@@ -101,7 +104,16 @@ public sealed class GatewayServer : IAsyncDisposable
                     string.Join(" | ", result.Errors));
                 return false;
             }
-            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger);
+            // A changed upstream gets a new connection pool; sessions that started with the old one keep it.
+            var upstream = current.Upstream;
+            if (upstream is null || Describe(current.Config.Upstream) != Describe(result.Config!.Upstream))
+            {
+                // The old pool closes its idle connections now, and the rest as they come back.
+                if (current.Upstream is { } old)
+                    _ = old.DisposeAsync().AsTask();
+                upstream = CreateUpstream(result.Config!, _upstreamLogger);
+            }
+            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream);
             WatchFiles(next.Config);
             Volatile.Write(ref _snapshot, next);
             _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);
@@ -126,7 +138,6 @@ public sealed class GatewayServer : IAsyncDisposable
         Check("server.tls", started.Server.Tls?.ToString() ?? "", next.Server.Tls?.ToString() ?? "");
         Check("limits.command_timeout", started.Limits.CommandTimeout, next.Limits.CommandTimeout);
         Check("limits.session_timeout", started.Limits.SessionTimeout, next.Limits.SessionTimeout);
-        Check("upstream", Describe(started.Upstream), Describe(next.Upstream));
         return changed;
     }
 
@@ -239,6 +250,9 @@ public sealed class GatewayServer : IAsyncDisposable
         if (!_lifetime.IsStopping)
             await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
         await _upstream.DisposeAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _snapshot).Upstream is { } current && current != _upstream)
+            await current.DisposeAsync().ConfigureAwait(false);
+
         await _reloadSoon.DisposeAsync().ConfigureAwait(false);
         _lifetime.Dispose();
         _shutdown.Dispose();

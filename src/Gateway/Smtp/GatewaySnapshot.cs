@@ -7,7 +7,10 @@ namespace Gateway.Smtp;
 /// <summary>A configuration and the filters built from it: what a session runs with from start to end.</summary>
 public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeline)
 {
-    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger)
+    /// <summary>Where this configuration's accepted mail goes.</summary>
+    public Forwarding.IUpstream? Upstream { get; init; }
+
+    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger, Forwarding.IUpstream? upstream = null)
     {
         var phases = new Dictionary<Phase, IReadOnlyList<FilterSlot>>();
         var rules = new Filters.RulesFilter(config.Rules.Set);
@@ -21,6 +24,6 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
             if (slots.Count > 0)
                 phases[phase] = slots;
         }
-        return new(config, new FilterPipeline(phases, logger));
+        return new(config, new FilterPipeline(phases, logger)) { Upstream = upstream };
     }
 }

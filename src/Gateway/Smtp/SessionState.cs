@@ -21,6 +21,9 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
     /// <summary>The filters built from <see cref="Config"/>.</summary>
     public FilterPipeline Pipeline { get; } = pipeline ?? FilterPipeline.Empty;
 
+    /// <summary>Where this session's accepted mail goes (the upstream of the configuration it started with).</summary>
+    public Forwarding.IUpstream? Upstream { get; init; }
+
     /// <summary>What the connect and HELO filters said; every transaction starts from it.</summary>
     public Evaluation ConnectEvaluation { get; } = new();
 

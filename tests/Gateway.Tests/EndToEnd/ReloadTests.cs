@@ -79,4 +79,24 @@ public class ReloadTests
         }
         Assert.Equal("550 5.7.1 No widgets", await SendAsync(gateway, "widgets"));
     }
+
+    [Fact]
+    public async Task A_new_upstream_takes_the_next_message_without_a_restart()
+    {
+        await using var first = new FakeUpstream();
+        await using var second = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(upstream: first);
+        await Mail.SendAsync(gateway.Port, Mail.Message("before"));
+        Assert.Single(first.Messages);
+
+        var path = Path.Combine(gateway.Directory, "gateway.yaml");
+        var reloaded = gateway.Logs.WaitForAsync(l => l.Contains("configuration reloaded"));
+        await File.WriteAllTextAsync(path, (await File.ReadAllTextAsync(path)).Replace(first.HostPort, second.HostPort, StringComparison.Ordinal));
+        await reloaded;
+
+        await Mail.SendAsync(gateway.Port, Mail.Message("after"));
+        Assert.Contains("Subject: after", Assert.Single(second.Messages).Text);
+        Assert.Single(first.Messages);
+        Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains("take effect only after a restart"));
+    }
 }
