@@ -144,4 +144,24 @@ public class DeliveryTests
         Assert.Contains("\"mail_from\": \"alice@sender.test\"", json);
         Assert.Contains("\"bob@example.test\"", json);
     }
+
+    [Fact]
+    public async Task Internationalised_addresses_go_through_with_smtputf8()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<jürgen@bücher.test> SMTPUTF8"));
+            Assert.StartsWith("250", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            Assert.StartsWith("250", await c.CommandAsync("From: jürgen@bücher.test\r\nSubject: grüße\r\n\r\nhallo\r\n."));
+        }
+        var message = Assert.Single(upstream.Messages);
+        Assert.Equal("jürgen@bücher.test", message.MailFrom);
+        Assert.Contains("Subject: grüße", message.Text);
+        Assert.Contains("with UTF8SMTP", message.Text);
+    }
 }
