@@ -62,7 +62,12 @@ public sealed class SmtpUpstream(UpstreamConfig config, string localDomain, ILog
                 };
                 return new UpstreamResult(reply, $"{client.Host} {who}: {reply}");
             }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Discard(client); // stopped mid-conversation: the connection's state is unknown
+                throw;
+            }
+            catch (Exception e)
             {
                 var beforeTransaction = !client.SenderAccepted;
                 Discard(client);
