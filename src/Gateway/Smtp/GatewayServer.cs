@@ -124,7 +124,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Settings read once at start (listeners, SmtpServer's timeouts, the upstream connection pool).</summary>
+    /// <summary>Settings read once at start: the listeners, the banner and certificate paths, SmtpServer's timeouts.</summary>
     private static List<string> RestartOnly(GatewayConfig started, GatewayConfig next)
     {
         var changed = new List<string>();
