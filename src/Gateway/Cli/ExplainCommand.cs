@@ -158,12 +158,8 @@ public static class ExplainCommand
         report.DecidedBy = "upstream";
     }
 
-    private static Reply FromResponse(SmtpResponseException e)
-    {
-        var text = e.Response.Message ?? "";
-        var parts = text.Split(' ', 2);
-        return parts.Length == 2 && parts[0].Count(c => c == '.') == 2 ? new Reply((int)e.Response.ReplyCode, parts[0], parts[1]) : new Reply((int)e.Response.ReplyCode, "", text);
-    }
+    private static Reply FromResponse(SmtpResponseException e) =>
+        Rules.RuleLoader.ParseReply($"{(int)e.Response.ReplyCode} {e.Response.Message}") ?? new Reply((int)e.Response.ReplyCode, "", e.Response.Message ?? "");
 
     /// <summary>The file as a client would send it in DATA: CRLF lines, dots stuffed, ended with a dot line.</summary>
     private static byte[] StuffForData(byte[] raw)

@@ -166,9 +166,9 @@ public static class RuleLoader
                 "subject" => ReadText("subject", Phase.Data, TextMatcher.Subject, value, at, sink, baseDirectory),
                 "header" => ReadHeader(value, at, sink),
                 "attachment" => ReadAttachment(value, at, sink, baseDirectory),
-                "url" => ReadText("link", Phase.Data, _ => [], value, at, sink, baseDirectory) is TextMatcher u ? new UrlMatcher(u.Pattern) : null,
+                "url" => ReadPattern(value, at, sink, baseDirectory) is { } link ? new UrlMatcher(link) : null,
                 "display_name_spoof" => ReadFlag(value, at, sink) ? new DisplayNameSpoofMatcher() : null,
-                "body" => ReadText("body", Phase.Data, _ => [], value, at, sink, baseDirectory) is TextMatcher t ? new BodyMatcher(t.Pattern) : null,
+                "body" => ReadPattern(value, at, sink, baseDirectory) is { } body ? new BodyMatcher(body) : null,
                 "size" => ReadSize(value, at, sink),
                 _ => Unknown(keyNode, key, path, sink),
             };
@@ -248,10 +248,14 @@ public static class RuleLoader
         return errors.Count == 0 ? new ClientIpMatcher(list, description) : null;
     }
 
-    private static IMatcher? ReadText(string what, Phase phase, Func<FilterContext, IEnumerable<string>> values, YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
+    private static IMatcher? ReadText(string what, Phase phase, Func<FilterContext, IEnumerable<string>> values, YamlNode node, string path, ConfigErrorSink sink, string baseDirectory) =>
+        ReadPattern(node, path, sink, baseDirectory) is { } pattern ? new TextMatcher(what, phase, values, pattern) : null;
+
+    /// <summary>A string (exact), or one of exact, glob, regex, domain, list; null after reporting an error.</summary>
+    private static TextPattern? ReadPattern(YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
     {
         if (node is YamlScalarNode scalar)
-            return new TextMatcher(what, phase, values, TextPattern.Exact(scalar.Value ?? ""));
+            return TextPattern.Exact(scalar.Value ?? "");
         var r = YamlMappingReader.For(node, path, sink);
         var kinds = new[] { "exact", "glob", "regex", "domain", "list" };
         var given = kinds.Select(k => (Kind: k, Value: r.StringWithNode(k))).Where(k => k.Value.Value is not null).ToList();
@@ -285,7 +289,7 @@ public static class RuleLoader
             sink.Add(textNode, $"'{path}.{kind}': {error}");
             return null;
         }
-        return new TextMatcher(what, phase, values, pattern);
+        return pattern;
     }
 
     /// <summary>A list file of domains and addresses: one a line, '#' comments, compared in lower case.</summary>
@@ -344,10 +348,10 @@ public static class RuleLoader
         var r = YamlMappingReader.For(node, path, sink);
         var before = sink.Errors.Count;
         var nameNode = r.Get("name");
-        var name = nameNode is null ? null : (ReadText("attachment name", Phase.Data, _ => [], nameNode, $"{path}.name", sink, baseDirectory) as TextMatcher)?.Pattern;
+        var name = nameNode is null ? null : ReadPattern(nameNode, $"{path}.name", sink, baseDirectory);
         var extensions = Set(r.StringList("extension"), e => e.TrimStart('.').ToLowerInvariant());
         var typeNode = r.Get("declared_type");
-        var declared = typeNode is null ? null : (ReadText("declared type", Phase.Data, _ => [], typeNode, $"{path}.declared_type", sink, baseDirectory) as TextMatcher)?.Pattern;
+        var declared = typeNode is null ? null : ReadPattern(typeNode, $"{path}.declared_type", sink, baseDirectory);
         var sniffed = Set(r.StringList("sniffed"), e => e.ToLowerInvariant());
         bool? Flag(string key) => r.Get(key) is null ? null : r.Bool(key, false);
         var macros = Flag("macros");

@@ -21,8 +21,6 @@ public sealed class TextMatcher(string what, Phase needs, Func<FilterContext, IE
 {
     public Phase Needs => needs;
 
-    public TextPattern Pattern => pattern;
-
     public MatchResult Match(FilterContext context)
     {
         foreach (var value in values(context))
