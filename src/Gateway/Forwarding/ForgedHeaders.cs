@@ -1,9 +1,10 @@
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// Removes, from a message's header block, every header with one of the gateway's own names (the score and symbol
-/// headers), so that a sender cannot forge what the gateway says about a message. The rest of the message is
-/// passed through byte for byte. Written by hand because MimeKit would re-serialise the message.
+/// Removes, from a message's header block, every header a sender could use to forge what the gateway says about the
+/// message: the gateway's own score and symbol headers, and any Authentication-Results or
+/// ARC-Authentication-Results that claims the gateway's authserv-id (RFC 8601 5). The rest of the message is passed
+/// through byte for byte. Written by hand because MimeKit would re-serialise the message.
 /// </summary>
 public static class ForgedHeaders
 {
@@ -14,8 +15,9 @@ public static class ForgedHeaders
     /// Also puts <paramref name="subjectPrefix"/> in front of the Subject (policy.thresholds.rewrite_subject), or adds
     /// a Subject made of it when there is none.
     /// </summary>
+    /// <param name="authservId">The gateway's authserv-id (server.hostname); null leaves authentication results alone.</param>
     /// <returns><paramref name="message"/> itself when there is nothing to change, else a rewritten view of it.</returns>
-    public static Stream Remove(Stream message, IReadOnlyCollection<string> names, string? subjectPrefix = null)
+    public static Stream Remove(Stream message, IReadOnlyCollection<string> names, string? subjectPrefix = null, string? authservId = null)
     {
         // Read just enough to see the whole header block: 8 KB, then more while the blank line is not in sight.
         byte[] block;
@@ -37,19 +39,19 @@ public static class ForgedHeaders
             // No blank line within reach: every complete line read is a header line.
             end = block.Length == message.Length ? block.Length : Array.LastIndexOf(block, (byte)'\n') + 1;
         }
-        if (subjectPrefix is null && !Contains(block, end, names))
+        var fields = Fields(block, end);
+        var drop = fields.Select(f => IsNamed(block, f.Start, f.End, names) || ClaimsAuthservId(block, f.Start, f.End, authservId)).ToArray();
+        if (subjectPrefix is null && !drop.Contains(true))
             return message; // the common case: nothing to remove, nothing copied
         var kept = new MemoryStream(end + 64);
-        var skipping = false;
         var prefixed = subjectPrefix is null;
         string[] subject = ["Subject"];
-        for (var start = 0; start < end;)
+        for (var i = 0; i < fields.Count; i++)
         {
-            var next = LineEnd(block, start, end);
-            var continuation = block[start] is (byte)' ' or (byte)'\t';
-            if (!continuation)
-                skipping = IsNamed(block, start, next, names);
-            if (!continuation && !prefixed && IsNamed(block, start, next, subject))
+            var (start, next) = fields[i];
+            if (drop[i])
+                continue;
+            if (!prefixed && IsNamed(block, start, next, subject))
             {
                 var colon = Array.IndexOf(block, (byte)':', start, next - start) + 1;
                 while (colon < next && block[colon] is (byte)' ' or (byte)'\t')
@@ -58,31 +60,33 @@ public static class ForgedHeaders
                 kept.Write(block, colon, next - colon);
                 prefixed = true;
             }
-            else if (!skipping)
+            else
                 kept.Write(block, start, next - start);
-            start = next;
         }
         if (!prefixed)
             kept.Write(System.Text.Encoding.UTF8.GetBytes($"Subject: {subjectPrefix!.TrimEnd()}\r\n"));
         return new SplicedStream(kept.ToArray(), message, end);
     }
 
+    /// <summary>Each header field of the block, with its folded lines: [start, end).</summary>
+    private static List<(int Start, int End)> Fields(byte[] block, int end)
+    {
+        var fields = new List<(int, int)>();
+        for (var start = 0; start < end;)
+        {
+            var next = LineEnd(block, start, end);
+            while (next < end && block[next] is (byte)' ' or (byte)'\t')
+                next = LineEnd(block, next, end);
+            fields.Add((start, next));
+            start = next;
+        }
+        return fields;
+    }
+
     private static int LineEnd(byte[] block, int start, int end)
     {
         var lf = Array.IndexOf(block, (byte)'\n', start, end - start);
         return lf < 0 ? end : lf + 1;
-    }
-
-    private static bool Contains(byte[] block, int end, IReadOnlyCollection<string> names)
-    {
-        for (var start = 0; start < end;)
-        {
-            var next = LineEnd(block, start, end);
-            if (block[start] is not ((byte)' ' or (byte)'\t') && IsNamed(block, start, next, names))
-                return true;
-            start = next;
-        }
-        return false;
     }
 
     /// <summary>Offset just after the header block's last line (before the blank line), or -1.</summary>
@@ -106,6 +110,63 @@ public static class ForgedHeaders
                 return true;
         }
         return false;
+    }
+
+    private static readonly string[] AuthenticationResults = ["Authentication-Results"];
+    private static readonly string[] ArcAuthenticationResults = ["ARC-Authentication-Results"];
+
+    /// <summary>An (ARC-)Authentication-Results field whose authserv-id is ours, whatever its case, folding or comments.</summary>
+    private static bool ClaimsAuthservId(byte[] block, int start, int end, string? authservId)
+    {
+        if (authservId is null)
+            return false;
+        var arc = IsNamed(block, start, end, ArcAuthenticationResults);
+        if (!arc && !IsNamed(block, start, end, AuthenticationResults))
+            return false;
+        var colon = Array.IndexOf(block, (byte)':', start, end - start);
+        var value = System.Text.Encoding.UTF8.GetString(block, colon + 1, end - colon - 1);
+        return string.Equals(AuthservIdOf(value, arc), authservId, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The authserv-id of a header value: the first token after comments and folding (after "i=N;" for ARC).</summary>
+    internal static string? AuthservIdOf(string value, bool arc)
+    {
+        var i = 0;
+        if (arc)
+        {
+            var semicolon = value.IndexOf(';');
+            if (semicolon < 0)
+                return null;
+            i = semicolon + 1;
+        }
+        while (true)
+        {
+            while (i < value.Length && char.IsWhiteSpace(value[i]))
+                i++;
+            if (i >= value.Length || value[i] != '(')
+                break;
+            for (var depth = 0; i < value.Length; i++)
+            {
+                if (value[i] == '\\')
+                    i++;
+                else if (value[i] == '(')
+                    depth++;
+                else if (value[i] == ')' && --depth == 0)
+                {
+                    i++;
+                    break;
+                }
+            }
+        }
+        if (i < value.Length && value[i] == '"')
+        {
+            var close = value.IndexOf('"', i + 1);
+            return close < 0 ? null : value[(i + 1)..close];
+        }
+        var stop = i;
+        while (stop < value.Length && !char.IsWhiteSpace(value[stop]) && value[stop] is not (';' or '('))
+            stop++;
+        return stop > i ? value[i..stop] : null;
     }
 
     /// <summary>A read-only, seekable stream: <c>head</c>, then <c>tail</c> from <c>tailOffset</c> on.</summary>

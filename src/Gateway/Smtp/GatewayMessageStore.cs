@@ -50,7 +50,8 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
         var header = Forwarding.ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders;
         var policy = session.Config.Policy;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.Stopping);
-        await using var content = ForgedHeaders.Remove(session.Message.OpenRead(), [policy.ScoreHeader, policy.SymbolsHeader], decision.SubjectPrefix);
+        await using var content = ForgedHeaders.Remove(session.Message.OpenRead(), [policy.ScoreHeader, policy.SymbolsHeader], decision.SubjectPrefix,
+            session.Config.Server.Hostname);
         if (decision.Quarantine)
             return await QuarantineAsync(session, envelope, header, content, decision.By, linked.Token).ConfigureAwait(false);
         var result = await (session.Upstream ?? upstream).DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);

@@ -57,4 +57,39 @@ public class ForgedHeadersTests
         result.CopyTo(copy);
         Assert.Equal("From: a@b.test\r\nSubject: [SPAM]\r\n\r\nbody\r\n", Encoding.ASCII.GetString(copy.ToArray()));
     }
+
+    private static string StripResults(string message, string authservId)
+    {
+        using var source = new MemoryStream(Encoding.ASCII.GetBytes(message));
+        using var result = ForgedHeaders.Remove(source, [], authservId: authservId);
+        using var copy = new MemoryStream();
+        result.CopyTo(copy);
+        return Encoding.ASCII.GetString(copy.ToArray());
+    }
+
+    [Theory]
+    [InlineData("Authentication-Results: mx.example.test; spf=pass smtp.mailfrom=a.test\r\n")]
+    [InlineData("authentication-results: MX.Example.TEST; dkim=pass\r\n")]
+    [InlineData("Authentication-Results:\r\n\tmx.example.test;\r\n\tdmarc=pass\r\n")]
+    [InlineData("Authentication-Results: (forged (nested) comment)\r\n mx.example.test; dmarc=pass\r\n")]
+    [InlineData("Authentication-Results: \"mx.example.test\"; dmarc=pass\r\n")]
+    [InlineData("Authentication-Results: mx.example.test 1; none\r\n")]
+    [InlineData("ARC-Authentication-Results: i=1; mx.example.test; arc=pass\r\n")]
+    [InlineData("ARC-Authentication-Results: i=2;\r\n (c) MX.EXAMPLE.TEST; dkim=pass\r\n")]
+    public void Removes_authentication_results_claiming_our_authserv_id(string forged)
+    {
+        var message = "From: a@b.test\r\n" + forged + "Subject: hi\r\n\r\nAuthentication-Results: mx.example.test; in the body\r\n";
+        Assert.Equal("From: a@b.test\r\nSubject: hi\r\n\r\nAuthentication-Results: mx.example.test; in the body\r\n", StripResults(message, "mx.example.test"));
+    }
+
+    [Theory]
+    [InlineData("Authentication-Results: mx.example.test.evil; spf=pass\r\n")]
+    [InlineData("Authentication-Results: mx.google.com; spf=pass smtp.mailfrom=mx.example.test\r\n")]
+    [InlineData("ARC-Authentication-Results: i=1; lists.example.org; arc=none\r\n")]
+    [InlineData("X-Authentication-Results: mx.example.test; spf=pass\r\n")]
+    public void Keeps_other_servers_results(string header)
+    {
+        var message = "From: a@b.test\r\n" + header + "\r\nbody\r\n";
+        Assert.Equal(message, StripResults(message, "mx.example.test"));
+    }
 }
