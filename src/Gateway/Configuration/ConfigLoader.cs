@@ -9,7 +9,7 @@ namespace Gateway.Configuration;
 /// Reads <c>gateway.yaml</c> into a validated <see cref="GatewayConfig"/>. Every problem is collected
 /// (file, line, column) rather than stopping at the first, and unknown keys are errors.
 /// </summary>
-public static class ConfigLoader
+public static partial class ConfigLoader
 {
     public static ConfigResult LoadFile(string path)
     {
@@ -46,6 +46,8 @@ public static class ConfigLoader
         var quarantine = ReadQuarantine(top.Mapping("quarantine"), baseDirectory);
         var policy = ReadPolicy(top.Mapping("policy"));
         var logging = ReadLogging(top.Mapping("logging"));
+        var dns = ReadDns(top.Mapping("dns"));
+        var authentication = ReadAuthentication(top.Mapping("authentication"), baseDirectory);
         top.RejectUnknownKeys();
 
         var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging)
@@ -53,6 +55,8 @@ public static class ConfigLoader
             Dependencies = [.. errors.Dependencies.Order(StringComparer.Ordinal)],
             Mime = mime,
             Quarantine = quarantine,
+            Dns = dns,
+            Authentication = authentication,
         };
         if (quarantine.Directory is null)
         {

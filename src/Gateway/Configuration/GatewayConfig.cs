@@ -20,8 +20,23 @@ public sealed record GatewayConfig(
     /// <summary>How far messages and their archives are unpacked for content rules.</summary>
     public Mime.MimeLimits Mime { get; init; } = Gateway.Mime.MimeLimits.Default;
 
+    /// <summary>Which DNS servers the checks ask, and how long they wait.</summary>
+    public Dns.DnsConfig Dns { get; init; } = Gateway.Dns.DnsConfig.Default;
+
+    /// <summary>How SPF, DKIM, DMARC and ARC are checked (what to do with the results is the filters' business).</summary>
+    public AuthenticationConfig Authentication { get; init; } = AuthenticationConfig.Default;
+
     /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
+}
+
+/// <summary>gateway.yaml's <c>authentication</c> section.</summary>
+/// <param name="DkimMaxSignatures">DKIM signatures checked per message; those past it are reported as not checked.</param>
+/// <param name="TrustedArcSealers">Domains (ARC-Seal d=) whose valid ARC chain may override a DMARC failure.</param>
+/// <param name="PublicSuffixListPath">A newer Public Suffix List than the built-in copy; null: the built-in one.</param>
+public sealed record AuthenticationConfig(int DkimMaxSignatures, IReadOnlyList<string> TrustedArcSealers, string? PublicSuffixListPath)
+{
+    public static readonly AuthenticationConfig Default = new(10, [], null);
 }
 
 /// <summary>The rule files and the rules read from them; the rule engine runs last in each phase that has rules.</summary>

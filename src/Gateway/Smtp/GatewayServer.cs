@@ -30,6 +30,8 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly ILogger _upstreamLogger;
 
     private readonly ServerLifetime _lifetime = new();
+    private readonly Dns.IDnsResolver? _fixedDns;
+    private Dns.IDnsResolver _dns;
     private readonly ConnectionLimiter _limiter = new();
     private readonly GatewayListenerFactory _listeners;
     private readonly SmtpServer.SmtpServer _server;
@@ -37,8 +39,11 @@ public sealed class GatewayServer : IAsyncDisposable
     private Task? _running;
 
     /// <param name="configPath">The file the configuration came from: reloaded on change and by <see cref="Reload"/>.</param>
-    public GatewayServer(GatewayConfig config, ILoggerFactory loggerFactory, IUpstream? upstream = null, string? configPath = null)
+    /// <param name="dns">The DNS to use whatever the configuration says (tests); null: <c>dns</c> from the configuration.</param>
+    public GatewayServer(GatewayConfig config, ILoggerFactory loggerFactory, IUpstream? upstream = null, string? configPath = null, Dns.IDnsResolver? dns = null)
     {
+        _fixedDns = dns;
+        _dns = dns ?? new Dns.DnsClientResolver(config.Dns);
         _config = config;
         _configPath = configPath;
         _pipelineLogger = loggerFactory.CreateLogger("pipeline");
@@ -46,7 +51,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("gateway");
         _upstreamLogger = loggerFactory.CreateLogger("upstream");
         _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
-        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream);
+        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns);
         _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
@@ -113,7 +118,10 @@ public sealed class GatewayServer : IAsyncDisposable
                     _ = old.DisposeAsync().AsTask();
                 upstream = CreateUpstream(result.Config!, _upstreamLogger);
             }
-            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream);
+            // A changed dns section gets a new resolver (and an empty cache).
+            if (_fixedDns is null && !current.Config.Dns.Equals(result.Config!.Dns))
+                _dns = new Dns.DnsClientResolver(result.Config!.Dns);
+            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns);
             WatchFiles(next.Config);
             Volatile.Write(ref _snapshot, next);
             _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);

@@ -10,7 +10,10 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
     /// <summary>Where this configuration's accepted mail goes.</summary>
     public Forwarding.IUpstream? Upstream { get; init; }
 
-    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger, Forwarding.IUpstream? upstream = null)
+    /// <summary>The DNS this configuration's checks ask (its cache outlives reloads that leave <c>dns</c> alone).</summary>
+    public Dns.IDnsResolver Dns { get; init; } = Gateway.Dns.NoDns.Instance;
+
+    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger, Forwarding.IUpstream? upstream = null, Dns.IDnsResolver? dns = null)
     {
         var phases = new Dictionary<Phase, IReadOnlyList<FilterSlot>>();
         var rules = new Filters.RulesFilter(config.Rules.Set);
@@ -24,6 +27,6 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
             if (slots.Count > 0)
                 phases[phase] = slots;
         }
-        return new(config, new FilterPipeline(phases, logger)) { Upstream = upstream };
+        return new(config, new FilterPipeline(phases, logger)) { Upstream = upstream, Dns = dns ?? Gateway.Dns.NoDns.Instance };
     }
 }

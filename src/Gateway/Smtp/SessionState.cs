@@ -24,6 +24,9 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
     /// <summary>Where this session's accepted mail goes (the upstream of the configuration it started with).</summary>
     public Forwarding.IUpstream? Upstream { get; init; }
 
+    /// <summary>The DNS of the configuration this session started with.</summary>
+    public Dns.IDnsResolver Dns { get; init; } = Gateway.Dns.NoDns.Instance;
+
     /// <summary>What the connect and HELO filters said; every transaction starts from it.</summary>
     public Evaluation ConnectEvaluation { get; } = new();
 

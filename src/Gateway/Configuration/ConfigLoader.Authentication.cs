@@ -1,0 +1,53 @@
+using System.Net;
+using Gateway.Dns;
+
+namespace Gateway.Configuration;
+
+/// <summary>The <c>dns</c> and <c>authentication</c> sections.</summary>
+public static partial class ConfigLoader
+{
+    private static DnsConfig ReadDns(YamlMappingReader r)
+    {
+        var d = DnsConfig.Default;
+        var servers = new List<IPEndPoint>();
+        foreach (var (value, node) in r.StringList("servers"))
+        {
+            if (IPAddress.TryParse(value, out var address))
+                servers.Add(new IPEndPoint(address, 53));
+            else if (IPEndPoint.TryParse(value, out var endPoint) && endPoint.Port > 0)
+                servers.Add(endPoint);
+            else
+                r.Error(node, $"'dns.servers' entry '{value}' must be an IP address, or IP:port ([v6]:port)");
+        }
+        var timeout = r.Duration("timeout", d.Timeout);
+        if (timeout < TimeSpan.FromMilliseconds(100) || timeout > TimeSpan.FromSeconds(60))
+            r.Error(r.Get("timeout"), "'dns.timeout' must be between 100ms and 60s");
+        var config = new DnsConfig(servers, timeout, r.Int("retries", d.Retries, 0, 5), r.Int("cache_entries", d.CacheEntries, 0, 10_000_000));
+        r.RejectUnknownKeys();
+        return config;
+    }
+
+    private static AuthenticationConfig ReadAuthentication(YamlMappingReader r, string baseDirectory)
+    {
+        var d = AuthenticationConfig.Default;
+        var sealers = new List<string>();
+        foreach (var (value, node) in r.StringList("trusted_arc_sealers"))
+        {
+            if (IsHostName(value))
+                sealers.Add(value.TrimEnd('.').ToLowerInvariant());
+            else
+                r.Error(node, $"'authentication.trusted_arc_sealers' entry '{value}' must be a domain");
+        }
+        var (psl, pslNode) = r.StringWithNode("public_suffix_list");
+        string? pslPath = null;
+        if (psl is not null)
+        {
+            pslPath = Path.GetFullPath(psl, baseDirectory);
+            if (!File.Exists(pslPath))
+                r.Error(pslNode, $"'authentication.public_suffix_list' file not found: {psl}");
+        }
+        var config = new AuthenticationConfig(r.Int("dkim_max_signatures", d.DkimMaxSignatures, 1, 50), sealers, pslPath);
+        r.RejectUnknownKeys();
+        return config;
+    }
+}
