@@ -18,24 +18,32 @@ namespace Gateway.Authentication.Dkim;
 /// parsed tree, which MimeKit keeps byte for byte. A message modified after parsing (headers added or set through
 /// MimeKit) no longer verifies.
 /// </remarks>
-public sealed class DkimChecker(IDnsResolver dns, DkimOptions options)
+public sealed class DkimChecker
 {
     private const int HeaderBLength = 12;
 
-    private readonly DkimKeyLocator _locator = new(dns, options.MinimumRsaBits);
-    private readonly DkimCrypto _crypto = new(new DkimKeyLocator(dns, options.MinimumRsaBits));
+    private readonly DkimOptions _options;
+    private readonly DkimKeyLocator _locator;
+    private readonly DkimCrypto _crypto;
+
+    public DkimChecker(IDnsResolver dns, DkimOptions options)
+    {
+        _options = options;
+        _locator = new DkimKeyLocator(dns, options.MinimumRsaBits);
+        _crypto = new DkimCrypto(_locator);
+    }
 
     public async Task<IReadOnlyList<DkimSignatureResult>> VerifyAsync(MimeMessage message, CancellationToken ct)
     {
         var format = FormatOptions.Default.Clone();
         format.NewLineFormat = NewLineFormat.Dos;
-        var now = options.TimeProvider.GetUtcNow();
+        var now = _options.TimeProvider.GetUtcNow();
         var results = new List<DkimSignatureResult>();
         foreach (var header in message.Headers.Where(h => h.Id == HeaderId.DkimSignature).ToArray())
         {
-            results.Add(results.Count < options.MaxSignatures
+            results.Add(results.Count < _options.MaxSignatures
                 ? await CheckAsync(message, header, format, now, ct).ConfigureAwait(false)
-                : Describe(header, DkimResult.Neutral, $"not checked: more than {options.MaxSignatures} signatures", []));
+                : Describe(header, DkimResult.Neutral, $"not checked: more than {_options.MaxSignatures} signatures", []));
         }
         return results;
     }
