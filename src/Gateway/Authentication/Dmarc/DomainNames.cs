@@ -10,7 +10,8 @@ public static class DomainNames
 
     /// <summary>
     /// The name in A-label form, lower case, without one trailing dot; null when it is empty, has an empty label
-    /// (a leading dot included), a label longer than 63 octets, is longer than 253 octets, or is not a valid IDN.
+    /// (a leading dot included), a label longer than 63 octets, is longer than 253 octets, holds characters other than
+    /// letters, digits, '-' and '_', or is not a valid IDN.
     /// </summary>
     public static string? ToAscii(string? name)
     {
@@ -36,7 +37,18 @@ public static class DomainNames
                 return null;
             }
         }
-        return DnsNames.IsValidQueryName(ascii) ? ascii : null;
+        return DnsNames.IsValidQueryName(ascii) && IsHostnameText(ascii) ? ascii : null;
+    }
+
+    /// <summary>Letters, digits, hyphens, underscores and dots only: what mail domains (and _dmarc names) use.</summary>
+    private static bool IsHostnameText(string ascii)
+    {
+        foreach (var c in ascii)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+                return false;
+        }
+        return true;
     }
 
     private static bool IsAscii(string s)

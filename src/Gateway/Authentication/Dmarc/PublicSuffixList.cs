@@ -48,7 +48,7 @@ public sealed class PublicSuffixList
 
     public int PrivateRuleCount { get; }
 
-    /// <summary>An operator-supplied list file (for example a newer download). Throws when it holds no ICANN rules.</summary>
+    /// <summary>An operator-supplied list file (for example a newer download). Throws when it holds no ICANN section.</summary>
     public static PublicSuffixList Load(string path)
     {
         using var reader = new StreamReader(path);
@@ -62,7 +62,7 @@ public sealed class PublicSuffixList
     {
         var rules = new Dictionary<string, Rule>(StringComparer.Ordinal);
         int icann = 0, @private = 0;
-        var privateSection = false;
+        bool? privateSection = null; // rules before the first section marker are not counted as either
         while (reader.ReadLine() is { } line)
         {
             var trimmed = line.Trim();
@@ -93,13 +93,13 @@ public sealed class PublicSuffixList
             if (token.Contains('*') || DomainNames.ToAscii(token) is not { } name)
                 continue;
             rules[name] = rules.GetValueOrDefault(name) | kind;
-            if (privateSection)
+            if (privateSection is true)
                 @private++;
-            else
+            else if (privateSection is false)
                 icann++;
         }
         if (icann == 0)
-            throw new InvalidDataException("not a public suffix list: no ICANN rules");
+            throw new InvalidDataException("not a public suffix list: no rules in a ===BEGIN ICANN DOMAINS=== section");
         return new PublicSuffixList(rules, icann, @private);
     }
 
