@@ -16,7 +16,10 @@ namespace Gateway.Cli;
 /// </summary>
 public static class ExplainCommand
 {
-    public sealed record Options(string ConfigPath, string MessagePath, string ClientIp, string Helo, string From, IReadOnlyList<string> To, bool Json);
+    /// <param name="DnsFile">Recorded DNS answers (<see cref="Dns.ZoneFile"/>); null: ask the configured DNS.</param>
+    /// <param name="Dns">The DNS to use, already built (test-rules); overrides <paramref name="DnsFile"/>.</param>
+    public sealed record Options(string ConfigPath, string MessagePath, string ClientIp, string Helo, string From, IReadOnlyList<string> To, bool Json,
+        string? DnsFile = null, Dns.IDnsResolver? Dns = null);
 
     public static async Task<int> RunAsync(Options options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -30,6 +33,16 @@ public static class ExplainCommand
         {
             stderr.WriteLine($"--client-ip: '{options.ClientIp}' is not an IP address");
             return 2;
+        }
+        if (options.DnsFile is { } dnsFile && options.Dns is null)
+        {
+            var dnsErrors = new List<ConfigError>();
+            var zone = Dns.ZoneFile.Load(dnsFile, dnsErrors);
+            foreach (var error in dnsErrors)
+                stderr.WriteLine(error);
+            if (zone is null)
+                return 2;
+            options = options with { Dns = zone };
         }
         byte[] raw;
         try
@@ -57,7 +70,11 @@ public static class ExplainCommand
         var snapshot = GatewaySnapshot.Build(config, NullLogger.Instance);
         var trace = new List<RuleTrace>();
         var client = IPAddress.Parse(options.ClientIp);
-        var session = new SessionState("EXPLAIN", config, new IPEndPoint(client, 0), new IPEndPoint(IPAddress.Loopback, 25), snapshot.Pipeline) { RuleTrace = trace };
+        var session = new SessionState("EXPLAIN", config, new IPEndPoint(client, 0), new IPEndPoint(IPAddress.Loopback, 25), snapshot.Pipeline)
+        {
+            RuleTrace = trace,
+            Dns = options.Dns ?? new Dns.DnsClientResolver(config.Dns),
+        };
         var report = new Report(options, config.Rules.Set.Hash);
         await RunPhasesAsync(session, options, raw, report, cancellationToken).ConfigureAwait(false);
         var evaluation = session.Evaluation.Trace.Count > 0 ? session.Evaluation : Evaluation.Merge(session.ConnectEvaluation, session.HeloEvaluation);
@@ -66,6 +83,8 @@ public static class ExplainCommand
         report.Rules = [.. trace.Select(r => new RuleLine(r.Phase.Name(), r.RuleId, r.Matched, r.Evidence, r.Mode, r.Action, r.Score))];
         report.Symbols = [.. evaluation.Symbols.Select(s => s.Name).Distinct()];
         report.Score = evaluation.Score;
+        report.Authentication = AuthenticationLines(session);
+        report.DnsQueries = session.Authentication.Dns.Count;
         session.Message?.Dispose();
         return report;
     }
@@ -171,6 +190,33 @@ public static class ExplainCommand
         return System.Text.Encoding.Latin1.GetBytes(string.Join("\r\n", lines) + "\r\n.\r\n");
     }
 
+    /// <summary>Every authentication step that ran, with the DNS answers it used.</summary>
+    private static List<AuthLine> AuthenticationLines(SessionState session)
+    {
+        var lines = new List<AuthLine>();
+        if (session.ReverseDns is { } rdns)
+            lines.Add(new("rdns", rdns.Failed && rdns.Name is null ? "temperror" : rdns.Display, "", rdns.Trace));
+        var auth = session.Authentication;
+        if (auth.Spf is { } spf)
+            lines.Add(new("spf", Name(spf.Result), $"{spf.Identity} {spf.Sender}" + Detail(spf.Mechanism ?? spf.Problem), spf.Trace));
+        if (auth.HeloSpf is { } helo)
+            lines.Add(new("spf", Name(helo.Result), $"helo {helo.Domain}" + Detail(helo.Mechanism ?? helo.Problem), helo.Trace));
+        if (auth.Dkim is { Count: 0 })
+            lines.Add(new("dkim", "none", "no signature", []));
+        foreach (var d in auth.Dkim ?? [])
+            lines.Add(new("dkim", Name(d.Result), $"d={d.Domain} s={d.Selector} a={d.Algorithm}" + Detail(d.Reason), d.Trace));
+        if (auth.Arc is { } arc)
+            lines.Add(new("arc", Name(arc.Result), string.Join(" ", arc.Hops.Select(h => $"i={h.Instance}:{h.SealDomain}")) + Detail(arc.Reason), []));
+        if (auth.Dmarc is { } dmarc)
+            lines.Add(new("dmarc", Name(dmarc.Result), $"header.from={dmarc.Domain} policy={Name(dmarc.Policy)} disposition={Name(dmarc.Disposition)}" + Detail(dmarc.Reason), dmarc.Trace));
+        return lines;
+
+        static string Detail(string? text) => text is null ? "" : $" ({text})";
+        static string Name<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+    }
+
+    public sealed record AuthLine(string Method, string Result, string Detail, IReadOnlyList<string> Dns);
+
     public sealed record TraceLine(string Phase, string Filter, string Verdict, double ScoreChange, IReadOnlyList<string> Symbols);
 
     public sealed record RuleLine(string Phase, string Rule, bool Matched, string? Evidence, string Mode, string Action, double Score);
@@ -194,6 +240,8 @@ public static class ExplainCommand
         public string StoppedAt { get; set; } = "";
         public string Reply { get; set; } = "";
         public IReadOnlyList<string> Headers { get; set; } = [];
+        public IReadOnlyList<AuthLine> Authentication { get; set; } = [];
+        public int DnsQueries { get; set; }
 
         public void Final(Smtp.Reply reply, string phase, string by)
         {
@@ -216,6 +264,17 @@ public static class ExplainCommand
             foreach (var t in Trace)
                 o.WriteLine($"  {t.Phase,-9} {t.Filter,-24} {t.Verdict,-10} {(t.ScoreChange == 0 ? "" : t.ScoreChange.ToString("+0.##;-0.##", System.Globalization.CultureInfo.InvariantCulture)),6}  {string.Join(", ", t.Symbols)}");
             o.WriteLine();
+            if (Authentication.Count > 0)
+            {
+                o.WriteLine($"authentication ({DnsQueries} DNS queries)");
+                foreach (var a in Authentication)
+                {
+                    o.WriteLine($"  {a.Method,-6} {a.Result,-10} {a.Detail}");
+                    foreach (var answer in a.Dns)
+                        o.WriteLine($"           {answer}");
+                }
+                o.WriteLine();
+            }
             o.WriteLine("rules");
             if (Rules.Count == 0)
                 o.WriteLine("  (none evaluated)");

@@ -25,13 +25,14 @@ public static class GatewayCommandLine
         var from = new Option<string>("--from") { Description = "The envelope sender (MAIL FROM); empty for <>", DefaultValueFactory = _ => "" };
         var to = new Option<string[]>("--to") { Description = "An envelope recipient (RCPT TO); repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
+        var dns = new Option<string?>("--dns") { Description = "Answer DNS queries from this fixture file (recorded answers) instead of asking DNS" };
         var explain = new Command("explain", "Run the whole pipeline offline on one message and show why it gets its verdict")
         {
-            explainConfig, message, clientIp, helo, from, to, json,
+            explainConfig, message, clientIp, helo, from, to, json, dns,
         };
         explain.SetAction((parse, cancellationToken) => ExplainCommand.RunAsync(new ExplainCommand.Options(
             parse.GetValue(explainConfig)!, parse.GetValue(message)!, parse.GetValue(clientIp)!, parse.GetValue(helo)!,
-            parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(json)), stdout, stderr, cancellationToken));
+            parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(json), parse.GetValue(dns)), stdout, stderr, cancellationToken));
 
         var testConfig = ConfigOption();
         var testFiles = new Argument<string[]>("FILES") { Description = "Test files (default: rules/tests/*.yaml beside the configuration)", Arity = ArgumentArity.ZeroOrMore };

@@ -115,6 +115,7 @@ public static class TestRulesCommand
         var name = r.String("name") ?? $"case at line {r.Node.Start.Line}";
         var (messageFile, messageNode) = r.StringWithNode("message");
         var inline = r.String("inline");
+        var (dnsFile, dnsNode) = r.StringWithNode("dns");
         var input = new ExplainCommand.Options("", file, r.String("client_ip") ?? "192.0.2.1", r.String("helo") ?? "client.example",
             r.String("from") ?? "sender@sender.test", [.. r.StringList("to").Select(t => t.Value)], Json: false);
         var expect = r.Mapping("expect");
@@ -134,6 +135,19 @@ public static class TestRulesCommand
         }
         if (input.To.Count == 0)
             input = input with { To = ["user@example.test"] };
+        // A rule test never asks the real DNS: answers come from the case's fixture, or nothing exists.
+        var dns = new Dns.ZoneResolver();
+        if (dnsFile is not null)
+        {
+            var dnsErrors = new List<ConfigError>();
+            var loaded = Dns.ZoneFile.Load(Path.GetFullPath(dnsFile, Path.GetDirectoryName(Path.GetFullPath(file))!), dnsErrors);
+            foreach (var error in dnsErrors)
+                r.Error(dnsNode, $"'dns': {error.Message}");
+            if (loaded is null)
+                return null;
+            dns = loaded;
+        }
+        input = input with { Dns = dns };
         byte[] message;
         if (inline is not null)
             message = Encoding.UTF8.GetBytes(inline);

@@ -40,13 +40,20 @@ public static partial class ConfigLoader
         }
         var (psl, pslNode) = r.StringWithNode("public_suffix_list");
         string? pslPath = null;
+        var list = Authentication.Dmarc.PublicSuffixList.Default;
         if (psl is not null)
         {
-            pslPath = Path.GetFullPath(psl, baseDirectory);
-            if (!File.Exists(pslPath))
-                r.Error(pslNode, $"'authentication.public_suffix_list' file not found: {psl}");
+            pslPath = r.Sink.Depend(Path.GetFullPath(psl, baseDirectory));
+            try
+            {
+                list = Authentication.Dmarc.PublicSuffixList.Load(pslPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                r.Error(pslNode, $"'authentication.public_suffix_list': cannot use {psl}: {e.Message}");
+            }
         }
-        var config = new AuthenticationConfig(r.Int("dkim_max_signatures", d.DkimMaxSignatures, 1, 50), sealers, pslPath);
+        var config = new AuthenticationConfig(r.Int("dkim_max_signatures", d.DkimMaxSignatures, 1, 50), sealers, pslPath) { PublicSuffixList = list };
         r.RejectUnknownKeys();
         return config;
     }

@@ -62,6 +62,8 @@ public static partial class ConfigLoader
         {
             if (policy.Thresholds.Quarantine is not null)
                 errors.Add(top.Get("policy") ?? top.Node, "'policy.thresholds.quarantine' needs 'quarantine.directory'");
+            foreach (var filter in pipeline.Phases.Values.SelectMany(f => f).Where(f => f.Filter.MayQuarantine))
+                errors.Add(top.Get("pipeline") ?? top.Node, $"filter '{filter.Name}' may quarantine, but gateway.yaml has no 'quarantine.directory' (set one, or tell the filter not to quarantine)");
             foreach (var rule in rules.Set.Rules.Where(r => r.Action == Rules.RuleAction.Quarantine))
                 errors.Errors.Add(new ConfigError(rule.File, rule.Line, 1, $"rule '{rule.Id}' quarantines, but gateway.yaml has no 'quarantine.directory'"));
         }

@@ -36,6 +36,9 @@ public sealed record GatewayConfig(
 /// <param name="PublicSuffixListPath">A newer Public Suffix List than the built-in copy; null: the built-in one.</param>
 public sealed record AuthenticationConfig(int DkimMaxSignatures, IReadOnlyList<string> TrustedArcSealers, string? PublicSuffixListPath)
 {
+    /// <summary>The list DMARC finds organizational domains with: the file's, or the built-in copy.</summary>
+    public Authentication.Dmarc.PublicSuffixList PublicSuffixList { get; init; } = Authentication.Dmarc.PublicSuffixList.Default;
+
     public static readonly AuthenticationConfig Default = new(10, [], null);
 }
 

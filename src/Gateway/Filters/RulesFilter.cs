@@ -1,5 +1,6 @@
 using Gateway.Pipeline;
 using Gateway.Rules;
+using Gateway.Rules.Matchers;
 
 namespace Gateway.Filters;
 
@@ -16,18 +17,19 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
 
     public RuleSet Rules => rules;
 
-    public ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
+    public async ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
     {
+        await context.PrepareAsync(rules.RequiresAt(context.Phase), cancellationToken).ConfigureAwait(false);
         var verdict = Evaluate(context, cancellationToken);
         // A message the content rules could not inspect whole is never passed as clean.
         if (context.ViewIfParsed is { Violations.Count: > 0 } view && verdict.Kind is not (VerdictKind.Reject or VerdictKind.Tempfail or VerdictKind.Disconnect))
         {
             var symbol = new Symbol("MIME_LIMIT", 0, string.Join("; ", view.Violations));
-            return ValueTask.FromResult(new Verdict(VerdictKind.Reject, "mime-limits",
+            return new Verdict(VerdictKind.Reject, "mime-limits",
                 new Smtp.Reply(554, "5.7.0", "Message refused: it cannot be inspected within the limits (" + Forwarding.UpstreamReply.Clean(view.Violations[0]) + ")"),
-                [.. verdict.Symbols, symbol]));
+                [.. verdict.Symbols, symbol]);
         }
-        return ValueTask.FromResult(verdict);
+        return verdict;
     }
 
     private Verdict Evaluate(FilterContext context, CancellationToken cancellationToken)
@@ -38,7 +40,21 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
             if (rule.Phase != context.Phase)
                 continue;
             cancellationToken.ThrowIfCancellationRequested();
-            var match = rule.Match.Match(context);
+            MatchResult match;
+            try
+            {
+                match = rule.Match.Match(context);
+            }
+            catch (Rules.Matchers.LookupFailedException e)
+            {
+                // Neither true nor false: a rule that would refuse waits for DNS to come back; any other is skipped.
+                context.RuleTrace?.Add(new RuleTrace(context.Phase, rule.Id, false, "temperror: " + e.Message,
+                    rule.Mode.ToString().ToLowerInvariant(), rule.Action.ToString().ToLowerInvariant(), rule.Score));
+                if (rule.Mode == RuleMode.Enforce && rule.Action is not (RuleAction.None or RuleAction.Accept))
+                    return new Verdict(VerdictKind.Tempfail, $"rule:{rule.Id}", new Smtp.Reply(451, "4.4.3", $"Temporary DNS failure, try again later (rule:{rule.Id})"), [.. symbols]);
+                symbols.Add(new Symbol(rule.Id, 0, "skipped, temperror: " + e.Message));
+                continue;
+            }
             context.RuleTrace?.Add(new RuleTrace(context.Phase, rule.Id, match.Matched, match.Evidence,
                 rule.Mode.ToString().ToLowerInvariant(), rule.Action.ToString().ToLowerInvariant(), rule.Score));
             if (!match.Matched)

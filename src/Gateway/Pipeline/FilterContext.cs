@@ -28,6 +28,29 @@ public sealed class FilterContext(Phase phase, SessionState session)
     /// <summary>In <see cref="Phase.Data"/>: attachments and text, parsed once under the configured limits on first use.</summary>
     public Mime.MessageView? View => _view ??= Message is null ? null : Mime.MessageView.Parse(Message, Session.Config.Mime);
 
+    /// <summary>
+    /// Fetches what the rules of this phase need from DNS, side by side: the client's reverse DNS name and the
+    /// transaction's authentication results. Matchers then read the finished results.
+    /// </summary>
+    public Task PrepareAsync(Rules.Matchers.Lookups lookups, CancellationToken cancellationToken)
+    {
+        if (lookups == Rules.Matchers.Lookups.None)
+            return Task.CompletedTask;
+        var tasks = new List<Task>();
+        if (lookups.HasFlag(Rules.Matchers.Lookups.ReverseDns))
+            tasks.Add(Session.ReverseDnsAsync(cancellationToken));
+        var auth = Session.Authentication;
+        if (lookups.HasFlag(Rules.Matchers.Lookups.Spf))
+            tasks.Add(auth.SpfAsync(cancellationToken));
+        if (lookups.HasFlag(Rules.Matchers.Lookups.Dkim))
+            tasks.Add(auth.DkimAsync(cancellationToken));
+        if (lookups.HasFlag(Rules.Matchers.Lookups.Arc))
+            tasks.Add(auth.ArcAsync(cancellationToken));
+        if (lookups.HasFlag(Rules.Matchers.Lookups.Dmarc))
+            tasks.Add(auth.DmarcAsync(cancellationToken));
+        return Task.WhenAll(tasks);
+    }
+
     /// <summary>The view if something has asked for it.</summary>
     public Mime.MessageView? ViewIfParsed => _view;
 

@@ -15,6 +15,10 @@ public static class FilterRegistry
     {
         ["client_list"] = ClientListFilter.Create,
         ["max_received"] = MaxReceivedFilter.Create,
+        ["spf"] = Filters.Authentication.SpfFilter.Create,
+        ["dkim"] = Filters.Authentication.DkimFilter.Create,
+        ["dmarc"] = Filters.Authentication.DmarcFilter.Create,
+        ["arc"] = Filters.Authentication.ArcFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;

@@ -7,6 +7,9 @@ public interface IFilter
     IReadOnlySet<Phase> Phases { get; }
 
     ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken);
+
+    /// <summary>True when the configuration lets this filter quarantine (then quarantine.directory is required).</summary>
+    bool MayQuarantine => false;
 }
 
 public enum OnError

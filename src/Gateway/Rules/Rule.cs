@@ -39,4 +39,10 @@ public sealed class RuleSet(IReadOnlyList<Rule> rules, string hash)
     public string Hash { get; } = hash;
 
     public bool Has(Phase phase) => Rules.Any(r => r.Phase == phase);
+
+    /// <summary>What the rules of a phase need fetched before they match.</summary>
+    public Lookups RequiresAt(Phase phase) => _requires.TryGetValue(phase, out var lookups) ? lookups : Lookups.None;
+
+    private readonly Dictionary<Phase, Lookups> _requires = rules.GroupBy(r => r.Phase)
+        .ToDictionary(g => g.Key, g => g.Aggregate(Lookups.None, (all, r) => all | r.Match.Requires));
 }

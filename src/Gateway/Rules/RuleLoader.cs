@@ -170,6 +170,8 @@ public static class RuleLoader
                 "display_name_spoof" => ReadFlag(value, at, sink) ? new DisplayNameSpoofMatcher() : null,
                 "body" => ReadPattern(value, at, sink, baseDirectory) is { } body ? new BodyMatcher(body) : null,
                 "size" => ReadSize(value, at, sink),
+                "rdns" => ReadPattern(value, at, sink, baseDirectory) is { } rdns ? new ReverseDnsMatcher(rdns) : null,
+                "spf" or "dkim" or "dmarc" or "arc" => ReadAuth(key, value, at, sink, baseDirectory),
                 _ => Unknown(keyNode, key, path, sink),
             };
             if (m is not null)
@@ -186,7 +188,7 @@ public static class RuleLoader
 
     private static IMatcher? Unknown(YamlNode keyNode, string key, string path, ConfigErrorSink sink)
     {
-        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, helo, mail_from, rcpt_to, subject, header, size, attachment, body, url, display_name_spoof)");
+        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, rdns, helo, mail_from, rcpt_to, subject, header, size, attachment, body, url, display_name_spoof, spf, dkim, dmarc, arc)");
         return null;
     }
 
@@ -377,6 +379,42 @@ public static class RuleLoader
             return true;
         sink.Add(node, $"'{path}' takes only 'true'");
         return false;
+    }
+
+    /// <summary>"spf: fail", "spf: [fail, softfail]" or "dkim: { result: pass, domain: example.com }".</summary>
+    private static IMatcher? ReadAuth(string method, YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
+    {
+        var known = AuthResultMatcher.Methods[method];
+        YamlNode resultNode = node;
+        TextPattern? domain = null;
+        if (node is YamlMappingNode)
+        {
+            var r = YamlMappingReader.For(node, path, sink);
+            var result = r.Get("result");
+            var domainNode = r.Get("domain");
+            r.RejectUnknownKeys();
+            if (result is null)
+            {
+                sink.Add(node, $"'{path}' needs 'result' ({string.Join(", ", known)})");
+                return null;
+            }
+            resultNode = result;
+            if (domainNode is not null && (domain = ReadPattern(domainNode, $"{path}.domain", sink, baseDirectory)) is null)
+                return null;
+        }
+        var items = resultNode is YamlSequenceNode sequence ? sequence.Children : [resultNode];
+        var results = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            var text = ((item as YamlScalarNode)?.Value ?? "").ToLowerInvariant();
+            if (Array.IndexOf(known, text) < 0)
+            {
+                sink.Add(item, $"'{path}': {method} results are {string.Join(", ", known)}, not '{text}'");
+                return null;
+            }
+            results.Add(text);
+        }
+        return results.Count == 0 ? null : new AuthResultMatcher(method, results, domain);
     }
 
     private static IMatcher? ReadSize(YamlNode node, string path, ConfigErrorSink sink)

@@ -73,6 +73,8 @@ public static class DataPhase
         var evaluation = session.Evaluation;
         var policy = session.Config.Policy;
         var text = new StringBuilder();
+        if (session.Authentication.AnyRan)
+            text.Append(Authentication.AuthResultsHeader.Build(session.Config.Server.Hostname, Authentication.AuthenticationReport.Results(session.Authentication)));
         foreach (var edit in evaluation.Headers)
             text.Append(edit.Name).Append(": ").Append(UpstreamReply.Clean(edit.Value)).Append("\r\n");
         if (policy.Thresholds.AddHeader is { } at && evaluation.Score >= at)

@@ -25,7 +25,7 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
     public Forwarding.IUpstream? Upstream { get; init; }
 
     /// <summary>The DNS of the configuration this session started with.</summary>
-    public Dns.IDnsResolver Dns { get; init; } = Gateway.Dns.NoDns.Instance;
+    public Gateway.Dns.IDnsResolver Dns { get; init; } = Gateway.Dns.NoDns.Instance;
 
     /// <summary>What the connect and HELO filters said; every transaction starts from it.</summary>
     public Evaluation ConnectEvaluation { get; } = new();
@@ -101,9 +101,27 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
     /// <summary>Set when the data itself already decides the reply (too big, bare line endings).</summary>
     public Reply? MessageOutcome { get; set; }
 
+    private readonly object _lookupGate = new();
+    private Task<Gateway.Dns.ReverseDnsResult>? _reverseDns;
+    private Gateway.Authentication.AuthenticationState? _authentication;
+
+    /// <summary>The client's forward-confirmed reverse DNS name, looked up once per session on first use.</summary>
+    public Task<Gateway.Dns.ReverseDnsResult> ReverseDnsAsync(CancellationToken cancellationToken)
+    {
+        lock (_lookupGate)
+            return _reverseDns ??= Gateway.Dns.ReverseDnsResult.LookupAsync(Dns, Remote.Address, cancellationToken);
+    }
+
+    /// <summary>The reverse DNS result if it has been looked up.</summary>
+    public Gateway.Dns.ReverseDnsResult? ReverseDns => _reverseDns is { IsCompletedSuccessfully: true } done ? done.Result : null;
+
+    /// <summary>SPF, DKIM, DMARC and ARC of the current transaction, each run on first demand.</summary>
+    public Gateway.Authentication.AuthenticationState Authentication => _authentication ??= new(this);
+
     public void BeginTransaction(SmtpPath sender, IReadOnlyDictionary<string, string?> parameters)
     {
         ResetTransaction();
+        _authentication = new Gateway.Authentication.AuthenticationState(this);
         Sender = sender;
         MailParameters = parameters;
         Evaluation = Evaluation.Merge(ConnectEvaluation, HeloEvaluation);

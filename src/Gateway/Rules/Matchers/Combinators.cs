@@ -7,6 +7,8 @@ public sealed class AllMatcher(IReadOnlyList<IMatcher> parts) : IMatcher
 {
     public Phase Needs { get; } = parts.Count == 0 ? Phase.Connect : parts.Max(p => p.Needs);
 
+    public Lookups Requires { get; } = parts.Aggregate(Lookups.None, (all, p) => all | p.Requires);
+
     public MatchResult Match(FilterContext context)
     {
         var evidence = new List<string>();
@@ -27,6 +29,8 @@ public sealed class AnyMatcher(IReadOnlyList<IMatcher> parts) : IMatcher
 {
     public Phase Needs { get; } = parts.Count == 0 ? Phase.Connect : parts.Max(p => p.Needs);
 
+    public Lookups Requires { get; } = parts.Aggregate(Lookups.None, (all, p) => all | p.Requires);
+
     public MatchResult Match(FilterContext context)
     {
         foreach (var part in parts)
@@ -43,6 +47,8 @@ public sealed class AnyMatcher(IReadOnlyList<IMatcher> parts) : IMatcher
 public sealed class NotMatcher(IMatcher inner) : IMatcher
 {
     public Phase Needs => inner.Needs;
+
+    public Lookups Requires => inner.Requires;
 
     public MatchResult Match(FilterContext context) =>
         inner.Match(context).Matched ? MatchResult.No : MatchResult.Yes("not matched");

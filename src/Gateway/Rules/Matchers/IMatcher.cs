@@ -16,5 +16,26 @@ public interface IMatcher
     /// <summary>The earliest phase at which the data this matcher looks at exists.</summary>
     Phase Needs { get; }
 
+    /// <summary>The DNS-backed data this matcher reads; the rule engine fetches it (side by side) before matching.</summary>
+    Lookups Requires => Lookups.None;
+
     MatchResult Match(FilterContext context);
 }
+
+/// <summary>Data a matcher needs that costs DNS queries.</summary>
+[Flags]
+public enum Lookups
+{
+    None = 0,
+    ReverseDns = 1,
+    Spf = 2,
+    Dkim = 4,
+    Dmarc = 8,
+    Arc = 16,
+}
+
+/// <summary>
+/// Thrown by a matcher whose data could not be fetched (a DNS failure): the rule can be neither true nor false, so an
+/// enforcing rule with an action tempfails (451 4.4.3) and a scoring rule is skipped with a note.
+/// </summary>
+public sealed class LookupFailedException(string message) : Exception(message);
