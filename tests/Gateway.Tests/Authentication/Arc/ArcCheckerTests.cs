@@ -110,6 +110,16 @@ public sealed class ArcCheckerTests
         Assert.Contains("1024-bit RSA key (minimum 2048)", stricter.Reason);
     }
 
+    [Theory]
+    [InlineData(0, 1024)]
+    [InlineData(51, 1024)]
+    [InlineData(50, 512)]
+    public void Options_that_would_break_RFC_8617_or_8301_are_refused(int maxInstances, int minimumRsaBits)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new ArcChecker(new SuiteKeyLocator(new Dictionary<string, string>()), new ArcOptions(maxInstances, minimumRsaBits)));
+    }
+
     [Fact]
     public async Task Rsa_sha1_never_verifies()
     {
