@@ -10,8 +10,24 @@ namespace Gateway.Authentication.Arc;
 /// and a temporary key-lookup failure told apart from a bad signature. It never throws for a malformed message; only
 /// cancellation throws.
 /// </summary>
-public sealed class ArcChecker(IDkimPublicKeyLocator keys, ArcOptions options)
+public sealed class ArcChecker
 {
+    private readonly IDkimPublicKeyLocator keys;
+    private readonly ArcOptions options;
+
+    public ArcChecker(IDkimPublicKeyLocator keys, ArcOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(options);
+        // MimeKit refuses any instance above 50 itself, so a larger limit would not be honoured.
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxInstances, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxInstances, 50);
+        // RFC 8301: keys under 1024 bits are never acceptable, so the option can only raise the bar.
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MinimumRsaBits, 1024);
+        this.keys = keys;
+        this.options = options;
+    }
+
     public async Task<ArcOutcome> VerifyAsync(MimeMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);

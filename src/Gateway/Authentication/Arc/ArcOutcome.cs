@@ -16,8 +16,10 @@ public sealed record ArcHop(int Instance, string? SealDomain, string? Selector, 
 public sealed record ArcOutcome(ArcResult Result, string? Reason, IReadOnlyList<ArcHop> Hops, int? OldestPass)
 {
     /// <summary>
-    /// True when the chain failed only because a key lookup failed temporarily (DNS timeout, SERVFAIL). RFC 8617 has no
-    /// temperror, so <see cref="Result"/> is still <see cref="ArcResult.Fail"/>; a caller may choose to tempfail instead.
+    /// True when a key lookup failed temporarily (DNS timeout, SERVFAIL) while a failed chain was being validated, so the
+    /// failure may not be final (another signature may also have been bad). RFC 8617 has no temperror (its cv and the
+    /// "arc" Authentication-Results method know only none, pass and fail), so <see cref="Result"/> is still
+    /// <see cref="ArcResult.Fail"/>; a caller may choose to tempfail the message instead of acting on the failure.
     /// </summary>
     public bool TemporaryFailure { get; init; }
 
