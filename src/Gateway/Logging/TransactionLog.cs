@@ -10,9 +10,9 @@ namespace Gateway.Logging;
 public static partial class TransactionLog
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
-        Message = "transaction id={TransactionId} client={Client} helo={Helo} tls={Tls} from=<{Sender}> to={Recipients} refused={Refused} size={Size} score={Score} symbols=\"{Symbols}\" auth=\"{Auth}\" dns={DnsQueries} by={DecidedBy} rules={RuleSet} outcome={Outcome} reply=\"{Reply}\" upstream=\"{Upstream}\" duration_ms={DurationMs}")]
+        Message = "transaction id={TransactionId} client={Client} helo={Helo} tls={Tls} from=<{Sender}> to={Recipients} refused={Refused} size={Size} score={Score} symbols=\"{Symbols}\" by={DecidedBy} rules={RuleSet} outcome={Outcome} reply=\"{Reply}\" upstream=\"{Upstream}\" auth=\"{Auth}\" dns={DnsQueries} duration_ms={DurationMs}")]
     private static partial void Transaction(ILogger logger, string transactionId, string client, string helo, string tls, string sender,
-        string recipients, string refused, long size, double score, string symbols, string auth, int dnsQueries, string decidedBy, string ruleSet, string outcome, string reply, string upstream, long durationMs);
+        string recipients, string refused, long size, double score, string symbols, string decidedBy, string ruleSet, string outcome, string reply, string upstream, string auth, int dnsQueries, long durationMs);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information,
         Message = "session end id={SessionId} client={Client} helo={Helo} transactions={Transactions} errors={Errors} last_reply=\"{LastReply}\" duration_ms={DurationMs}")]
@@ -24,8 +24,8 @@ public static partial class TransactionLog
         Transaction(logger, session.TransactionId, session.Remote.Address.ToString(), session.Helo ?? "", TlsText(session),
             session.Sender?.Address ?? "", string.Join(",", session.Recipients.Select(r => r.ToString())),
             string.Join(",", session.RefusedRecipients), size, Math.Round(session.Evaluation.Score, 2), session.Evaluation.SymbolText,
-            AuthText(session), session.Authentication.Dns.Count, decidedBy, session.Config.Rules.Set.Hash,
-            outcome, reply.ToString(), upstream,
+            decidedBy, session.Config.Rules.Set.Hash,
+            outcome, reply.ToString(), upstream, AuthText(session), session.Authentication.Dns.Count,
             (long)(DateTimeOffset.UtcNow - session.TransactionStarted).TotalMilliseconds);
     }
 

@@ -69,20 +69,20 @@ public sealed class DnsClientResolverTests : IDisposable
 
         await resolver.TxtAsync("cached.example.test", Token);
         await resolver.TxtAsync("missing.example.test", Token);
-        var asked = _dns.Queries;
         await resolver.TxtAsync("CACHED.example.test", Token);
         await resolver.TxtAsync("missing.example.test", Token);
-        Assert.Equal(asked, _dns.Queries);
+        Assert.Equal(1, _dns.QueriesFor("cached.example.test"));
+        Assert.Equal(1, _dns.QueriesFor("missing.example.test"));
 
         _time.Advance(TimeSpan.FromSeconds(61)); // past the SOA's negative TTL (60 s), within the TXT's 120 s
         await resolver.TxtAsync("cached.example.test", Token);
-        Assert.Equal(asked, _dns.Queries);
         Assert.Equal(DnsStatus.NxDomain, (await resolver.TxtAsync("missing.example.test", Token)).Status);
-        Assert.Equal(asked + 1, _dns.Queries);
+        Assert.Equal(1, _dns.QueriesFor("cached.example.test"));
+        Assert.Equal(2, _dns.QueriesFor("missing.example.test"));
 
         _time.Advance(TimeSpan.FromSeconds(60));
         await resolver.TxtAsync("cached.example.test", Token);
-        Assert.Equal(asked + 2, _dns.Queries);
+        Assert.Equal(2, _dns.QueriesFor("cached.example.test"));
     }
 
     [Fact]
@@ -94,15 +94,16 @@ public sealed class DnsClientResolverTests : IDisposable
         await resolver.TxtAsync("broken.example.test", Token);
         await resolver.TxtAsync("broken.example.test", Token);
 
-        Assert.Equal(2, _dns.Queries);
+        Assert.Equal(2, _dns.QueriesFor("broken.example.test"));
     }
 
     [Fact]
     public async Task A_name_that_cannot_be_sent_is_a_failure_without_a_query()
     {
-        var answer = await Resolver().TxtAsync(new string('a', 64) + ".example.test", Token);
+        var name = new string('a', 64) + ".example.test";
+        var answer = await Resolver().TxtAsync(name, Token);
         Assert.Equal(DnsStatus.Failure, answer.Status);
-        Assert.Equal(0, _dns.Queries);
+        Assert.Equal(0, _dns.QueriesFor(name));
     }
 
     public void Dispose() => _dns.Dispose();

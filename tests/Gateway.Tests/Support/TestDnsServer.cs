@@ -16,7 +16,7 @@ public sealed class TestDnsServer : IDisposable
     private readonly ConcurrentDictionary<string, List<DnsRecordBase>> _records = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, ReturnCode> _failures = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, bool> _silent = new(StringComparer.OrdinalIgnoreCase);
-    private int _queries;
+    private readonly ConcurrentDictionary<string, int> _queriesByName = new(StringComparer.OrdinalIgnoreCase);
 
     private TestDnsServer(IPEndPoint endPoint)
     {
@@ -28,8 +28,8 @@ public sealed class TestDnsServer : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    /// <summary>How many queries were answered (or dropped when silent).</summary>
-    public int Queries => Volatile.Read(ref _queries);
+    /// <summary>How many queries for the name arrived (answered, or dropped when silent).</summary>
+    public int QueriesFor(string name) => _queriesByName.TryGetValue(name.TrimEnd('.'), out var count) ? count : 0;
 
     /// <summary>Starts on a free loopback port (found by binding a socket to port 0 and letting it go).</summary>
     public static TestDnsServer Start()
@@ -88,11 +88,11 @@ public sealed class TestDnsServer : IDisposable
 
     private Task OnQueryAsync(object sender, QueryReceivedEventArgs e)
     {
-        Interlocked.Increment(ref _queries);
         if (e.Query is not DnsMessage query || query.Questions.Count != 1)
             return Task.CompletedTask;
         var question = query.Questions[0];
         var name = question.Name.ToString().TrimEnd('.');
+        _queriesByName.AddOrUpdate(name, 1, (_, n) => n + 1);
         if (_silent.ContainsKey(name))
             return Task.CompletedTask; // no response at all: the client times out
         var response = query.CreateResponseInstance();
@@ -119,5 +119,15 @@ public sealed class TestDnsServer : IDisposable
     private static SoaRecord Soa(string name) =>
         new(DomainName.Parse(name), 60, DomainName.Parse("ns.test"), DomainName.Parse("hostmaster.test"), 1, 3600, 600, 86400, 60);
 
-    public void Dispose() => _server.Stop();
+    public void Dispose()
+    {
+        try
+        {
+            _server.Stop();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
+        {
+            // ARSoft's Stop waits for its listener tasks, which end by being cancelled.
+        }
+    }
 }

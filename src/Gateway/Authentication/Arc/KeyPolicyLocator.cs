@@ -62,16 +62,17 @@ internal sealed class KeyPolicyLocator(IDkimPublicKeyLocator inner, int minimumR
     {
         if (e is OperationCanceledException)
             return false;
+        var temporary = e is KeyLookupTemporaryException or Dkim.DkimKeyException { Result: Dkim.DkimResult.TempError };
         var text = e switch
         {
             WeakKeyException => e.Message,
-            KeyLookupTemporaryException => $"{selector}._domainkey.{domain}: key lookup failed temporarily ({e.Message})",
+            _ when temporary => $"{selector}._domainkey.{domain}: key lookup failed temporarily ({e.Message})",
             _ => $"{selector}._domainkey.{domain}: no usable key ({e.Message})",
         };
         lock (_gate)
         {
             _problems.Add(text);
-            if (e is KeyLookupTemporaryException)
+            if (temporary)
                 SawTemporaryFailure = true;
         }
         return false;
