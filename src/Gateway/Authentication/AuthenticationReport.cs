@@ -11,10 +11,10 @@ public static class AuthenticationReport
         if (auth.Spf is { } spf)
         {
             var property = spf.Identity == "helo" ? ("smtp.helo", spf.Domain) : ("smtp.mailfrom", spf.Sender);
-            results.Add(new("spf", Name(spf.Result), spf.Problem, [property]));
+            results.Add(new("spf", Name(spf.Result), Problem(spf), [property]));
         }
         if (auth.HeloSpf is { } helo && auth.Spf is not { Identity: "helo" })
-            results.Add(new("spf", Name(helo.Result), helo.Problem, [("smtp.helo", helo.Domain)]));
+            results.Add(new("spf", Name(helo.Result), Problem(helo), [("smtp.helo", helo.Domain)]));
         if (auth.Dkim is { } dkim)
         {
             if (dkim.Count == 0)
@@ -54,6 +54,9 @@ public static class AuthenticationReport
         }
         return results;
     }
+
+    /// <summary>Why SPF could not give an answer; a plain result needs no reason.</summary>
+    private static string? Problem(Spf.SpfOutcome spf) => spf.Result is Spf.SpfResult.PermError or Spf.SpfResult.TempError ? spf.Problem : null;
 
     private static string Name<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

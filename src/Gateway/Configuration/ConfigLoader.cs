@@ -304,8 +304,9 @@ public static partial class ConfigLoader
                     continue;
                 }
                 name ??= type;
-                if (!names.Add(name))
-                    item.Error(nameNode ?? typeNode, $"filter name '{name}' is used twice; give each filter its own 'name'");
+                if (type == "rules" ? name != "rules" : !names.Add(name))
+                    item.Error(nameNode ?? typeNode, type == "rules" ? "'rules' marks where the rule engine runs; it takes no name"
+                        : $"filter name '{name}' is used twice; give each filter its own 'name'");
                 var filter = Pipeline.FilterRegistry.Create(type, name, item, baseDirectory);
                 item.RejectUnknownKeys();
                 if (filter is null)

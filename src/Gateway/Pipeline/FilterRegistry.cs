@@ -15,6 +15,7 @@ public static class FilterRegistry
     {
         ["client_list"] = ClientListFilter.Create,
         ["max_received"] = MaxReceivedFilter.Create,
+        ["rules"] = RulesPlacement.Create,
         ["spf"] = Filters.Authentication.SpfFilter.Create,
         ["dkim"] = Filters.Authentication.DkimFilter.Create,
         ["dmarc"] = Filters.Authentication.DmarcFilter.Create,

@@ -19,11 +19,22 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
         var rules = new Filters.RulesFilter(config.Rules.Set);
         foreach (var phase in Enum.GetValues<Phase>())
         {
-            var slots = config.Pipeline.Phases.TryGetValue(phase, out var defined)
-                ? defined.Select(d => new FilterSlot(d.Name, d.Filter, d.OnError, d.Budget)).ToList()
-                : [];
-            if (config.Rules.Set.Has(phase))
-                slots.Add(new FilterSlot("rules", rules, config.Rules.OnError, config.Rules.Budget));
+            var slots = new List<FilterSlot>();
+            var rulesSlot = config.Rules.Set.Has(phase) ? new FilterSlot("rules", rules, config.Rules.OnError, config.Rules.Budget) : null;
+            foreach (var d in config.Pipeline.Phases.TryGetValue(phase, out var defined) ? defined : [])
+            {
+                // { type: rules } says where the rule engine runs in this phase; without it, it runs last.
+                if (d.Filter is Filters.RulesPlacement)
+                {
+                    if (rulesSlot is not null)
+                        slots.Add(rulesSlot);
+                    rulesSlot = null;
+                }
+                else
+                    slots.Add(new FilterSlot(d.Name, d.Filter, d.OnError, d.Budget));
+            }
+            if (rulesSlot is not null)
+                slots.Add(rulesSlot);
             if (slots.Count > 0)
                 phases[phase] = slots;
         }

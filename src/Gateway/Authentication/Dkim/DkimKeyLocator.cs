@@ -22,7 +22,7 @@ public sealed class DkimKeyLocator(IDnsResolver dns, int minimumRsaBits = 1024) 
             return new DkimKeyLookup(null, DkimResult.PermError, "invalid key name " + name, []);
 
         var answer = await dns.TxtAsync(name, cancellationToken).ConfigureAwait(false);
-        string[] trace = [$"TXT {name}: {answer.Describe()}"];
+        string[] trace = [$"TXT {name} -> {answer.Describe()}"];
         switch (answer.Status)
         {
             case DnsStatus.Failure:

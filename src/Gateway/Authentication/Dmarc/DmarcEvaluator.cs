@@ -177,7 +177,7 @@ public sealed class DmarcEvaluator
     {
         var name = "_dmarc." + domain;
         var answer = await _dns.TxtAsync(name, ct);
-        trace.Add($"TXT {name}: {answer.Describe()}");
+        trace.Add($"TXT {name} -> {answer.Describe()}");
         if (answer.IsFailure)
             return new Discovery([], $"DNS failure looking up {name}: {answer.Error}");
         return new Discovery(answer.Records.Where(DmarcRecord.IsDmarcRecord).ToArray(), null);
@@ -188,17 +188,17 @@ public sealed class DmarcEvaluator
     {
         var failed = false;
         var a = await _dns.AAsync(domain, ct);
-        trace.Add($"A {domain}: {a.Describe()}");
+        trace.Add($"A {domain} -> {a.Describe()}");
         if (a.Status == DnsStatus.Ok)
             return true;
         failed |= a.IsFailure;
         var aaaa = await _dns.AaaaAsync(domain, ct);
-        trace.Add($"AAAA {domain}: {aaaa.Describe()}");
+        trace.Add($"AAAA {domain} -> {aaaa.Describe()}");
         if (aaaa.Status == DnsStatus.Ok)
             return true;
         failed |= aaaa.IsFailure;
         var mx = await _dns.MxAsync(domain, ct);
-        trace.Add($"MX {domain}: {mx.Describe()}");
+        trace.Add($"MX {domain} -> {mx.Describe()}");
         if (mx.Status == DnsStatus.Ok)
             return true;
         failed |= mx.IsFailure;

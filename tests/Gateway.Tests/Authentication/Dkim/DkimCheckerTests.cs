@@ -27,7 +27,7 @@ public class DkimCheckerTests
         Assert.Null(result.Reason);
         Assert.Equal(("example.com", "rsa2048", "rsa-sha256", "@example.com"), (result.Domain, result.Selector, result.Algorithm, result.Identity));
         Assert.Equal("Rd5nX+JWrJKa", result.HeaderB);
-        Assert.Contains(result.Trace, t => t.StartsWith("TXT rsa2048._domainkey.example.com: v=DKIM1", StringComparison.Ordinal));
+        Assert.Contains(result.Trace, t => t.StartsWith("TXT rsa2048._domainkey.example.com -> v=DKIM1", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class DkimCheckerTests
 
         Assert.Equal(DkimResult.TempError, result.Result);
         Assert.Contains("Query timed out", result.Reason);
-        Assert.Equal(["TXT rsa2048._domainkey.example.com: failure: Query timed out"], result.Trace);
+        Assert.Equal(["TXT rsa2048._domainkey.example.com -> failure: Query timed out"], result.Trace);
     }
 
     [Fact]

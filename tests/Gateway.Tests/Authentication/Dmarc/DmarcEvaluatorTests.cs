@@ -16,7 +16,7 @@ public sealed class DmarcEvaluatorTests
         var evaluator = new DmarcEvaluator(zone, PublicSuffixList.Default, () => 0);
         var outcome = await evaluator.EvaluateAsync(Input("mail.example.com", "mail.example.com", AuthVerdict.Pass), CancellationToken.None);
         Assert.Equal(DmarcResult.Pass, outcome.Result);
-        Assert.Equal(["TXT _dmarc.mail.example.com: NxDomain", "TXT _dmarc.example.com: v=DMARC1; p=reject"], outcome.Trace);
+        Assert.Equal(["TXT _dmarc.mail.example.com -> NxDomain", "TXT _dmarc.example.com -> v=DMARC1; p=reject"], outcome.Trace);
         Assert.Equal("v=DMARC1; p=reject", outcome.Record);
     }
 
@@ -56,7 +56,7 @@ public sealed class DmarcEvaluatorTests
         var outcome = await evaluator.EvaluateAsync(Input("ghost.example.com", "example.com", AuthVerdict.Pass), CancellationToken.None);
         Assert.Equal(DmarcResult.Pass, outcome.Result);
         Assert.Equal("p", outcome.PolicySource);
-        Assert.Contains(outcome.Trace, t => t.StartsWith("A ghost.example.com: failure: timeout", StringComparison.Ordinal));
+        Assert.Contains(outcome.Trace, t => t.StartsWith("A ghost.example.com -> failure: timeout", StringComparison.Ordinal));
     }
 
     [Fact]
