@@ -143,7 +143,9 @@ public static class ExplainCommand
         }
         if (session.Recipients.Count == 0)
         {
-            report.Final(new Reply(554, "5.5.1", "No valid recipients"), "rcpt_to", "envelope");
+            // Every recipient refused: what the client is told is the refusal (a sender retries a 4xx).
+            var first = report.Recipients.Select(r => Rules.RuleLoader.ParseReply(r.Reply.Split(" (by ")[0])).FirstOrDefault(r => r is not null);
+            report.Final(first ?? new Reply(554, "5.5.1", "No valid recipients"), "rcpt_to", first is null ? "envelope" : session.LastRefusalBy ?? "filter");
             return;
         }
 

@@ -66,7 +66,39 @@ public class ExplainTests
         {
             var (_, output, _) = CliRunner.Invoke("explain", message, "--config", config, "--client-ip", "203.0.113.5", "--from", "a@sender.test", "--to", "bob@example.test");
             Assert.Contains("rcpt     <bob@example.test>: 554 5.7.1 Rejected by policy (rule:blocked-net) (by rule:blocked-net)", output);
-            Assert.Contains("reply    554 5.5.1 No valid recipients", output);
+            Assert.Contains("reply    554 5.7.1 Rejected by policy (rule:blocked-net)", output);
+            Assert.Contains("verdict  reject at rcpt_to (decided by rule:blocked-net)", output);
+        }
+    }
+
+    [Fact]
+    public void Reads_recorded_dns_answers_and_shows_each_authentication_step_with_them()
+    {
+        var (dir, config, message) = Setup("From: a@sender.test\nSubject: hi\n\nbody\n");
+        using (dir)
+        {
+            File.AppendAllText(config, "pipeline:\n  mail_from: [{ type: spf }]\n  data: [{ type: dmarc }]\nquarantine: { directory: q }\n");
+            var dns = dir.Write("dns.yaml", "sender.test:\n  - TXT: \"v=spf1 ip4:192.0.2.0/24 -all\"\n_dmarc.sender.test:\n  - TXT: [\"v=DMARC1; \", \"p=reject\"]\n");
+            var (exit, output, errors) = CliRunner.Invoke("explain", message, "--config", config, "--dns", dns, "--client-ip", "198.51.100.7",
+                "--helo", "[198.51.100.7]", "--from", "a@sender.test", "--to", "bob@example.test");
+            Assert.True(exit == 0, errors);
+            Assert.Contains("  spf    fail       mailfrom a@sender.test (-all)", output);
+            Assert.Contains("           TXT sender.test -> v=spf1 ip4:192.0.2.0/24 -all", output);
+            Assert.Contains("           TXT _dmarc.sender.test -> v=DMARC1; p=reject", output);
+            Assert.Contains("reply    550 5.7.1 Rejected by the DMARC policy of sender.test (dmarc)", output);
+        }
+    }
+
+    [Fact]
+    public void A_broken_dns_fixture_is_refused_with_its_line()
+    {
+        var (dir, config, message) = Setup("From: a@sender.test\n\nbody\n");
+        using (dir)
+        {
+            var dns = dir.Write("dns.yaml", "sender.test:\n  - TXT: ok\n  - SRV: nope\n");
+            var (exit, _, errors) = CliRunner.Invoke("explain", message, "--config", config, "--dns", dns, "--to", "bob@example.test");
+            Assert.Equal(2, exit);
+            Assert.Contains("dns.yaml:3:5: error: unknown record type 'SRV'", errors);
         }
     }
 }

@@ -56,6 +56,7 @@ public sealed class SpfConformanceTests(ITestOutputHelper output)
                     alternatives.Add($"{suiteCase.Id}: {result} (preferred {suiteCase.Results[0]})");
             }
             output.WriteLine($"SPF conformance ({file}-tests.yml): {passed}/{cases.Count} passed");
+            Console.WriteLine($"SPF conformance ({file}-tests.yml): {passed}/{cases.Count} passed"); // into the test command's output, for the CI log
             foreach (var alternative in alternatives)
                 output.WriteLine("  accepted, not the preferred result: " + alternative);
         }
