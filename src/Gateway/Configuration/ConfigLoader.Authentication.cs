@@ -12,10 +12,9 @@ public static partial class ConfigLoader
         var servers = new List<IPEndPoint>();
         foreach (var (value, node) in r.StringList("servers"))
         {
-            if (IPAddress.TryParse(value, out var address))
-                servers.Add(new IPEndPoint(address, 53));
-            else if (IPEndPoint.TryParse(value, out var endPoint) && endPoint.Port > 0)
-                servers.Add(endPoint);
+            // IP, IP:port or [IPv6]:port; no port means 53.
+            if (IPEndPoint.TryParse(value, out var endPoint))
+                servers.Add(endPoint.Port == 0 ? new IPEndPoint(endPoint.Address, 53) : endPoint);
             else
                 r.Error(node, $"'dns.servers' entry '{value}' must be an IP address, or IP:port ([v6]:port)");
         }
@@ -33,8 +32,9 @@ public static partial class ConfigLoader
         var sealers = new List<string>();
         foreach (var (value, node) in r.StringList("trusted_arc_sealers"))
         {
-            if (IsHostName(value))
-                sealers.Add(value.TrimEnd('.').ToLowerInvariant());
+            var domain = value.TrimEnd('.').ToLowerInvariant();
+            if (IsHostName(domain))
+                sealers.Add(domain);
             else
                 r.Error(node, $"'authentication.trusted_arc_sealers' entry '{value}' must be a domain");
         }

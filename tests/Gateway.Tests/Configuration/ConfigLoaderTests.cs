@@ -202,4 +202,63 @@ public class ConfigLoaderTests
         Assert.Contains(Load(Minimal + "\npolicy:\n  thresholds: { add_header: lots }\n").Errors, e => e.Message.Contains("must be a number"));
         Assert.Contains(Load(Minimal + "\npolicy:\n  thresholds: { add_header: 9, reject: 5 }\n").Errors, e => e.Message.Contains("must not be above"));
     }
+
+    [Fact]
+    public void Reads_the_dns_and_authentication_sections()
+    {
+        var result = Load(Minimal + """
+
+            dns: { servers: ["192.0.2.53", "[2001:db8::53]:5353"], timeout: 2s, retries: 2, cache_entries: 500 }
+            authentication: { dkim_max_signatures: 5, trusted_arc_sealers: [Lists.Example.ORG.] }
+            """);
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var config = result.Config!;
+        Assert.Equal(["192.0.2.53:53", "[2001:db8::53]:5353"], config.Dns.Servers.Select(s => s.ToString()));
+        Assert.Equal(TimeSpan.FromSeconds(2), config.Dns.Timeout);
+        Assert.Equal(2, config.Dns.Retries);
+        Assert.Equal(5, config.Authentication.DkimMaxSignatures);
+        Assert.Equal(["lists.example.org"], config.Authentication.TrustedArcSealers);
+        Assert.Same(Gateway.Authentication.Dmarc.PublicSuffixList.Default, config.Authentication.PublicSuffixList);
+    }
+
+    [Fact]
+    public void Bad_dns_and_authentication_settings_are_errors_with_their_place()
+    {
+        var result = Load(Minimal + """
+
+            dns: { servers: [resolver.local], timeout: 10ms }
+            authentication: { trusted_arc_sealers: ["not a domain"], public_suffix_list: missing.dat }
+            """);
+        Assert.Contains(result.Errors, e => e.Message.Contains("'dns.servers' entry 'resolver.local' must be an IP address"));
+        Assert.Contains(result.Errors, e => e.Message.Contains("'dns.timeout' must be between 100ms and 60s"));
+        Assert.Contains(result.Errors, e => e.Message.Contains("'authentication.trusted_arc_sealers' entry 'not a domain' must be a domain"));
+        Assert.Contains(result.Errors, e => e.Message.Contains("'authentication.public_suffix_list': cannot use missing.dat"));
+    }
+
+    [Fact]
+    public void A_dmarc_filter_that_may_quarantine_needs_a_quarantine_directory()
+    {
+        var result = Load(Minimal + "\npipeline:\n  data: [{ type: dmarc }]\n");
+        Assert.Contains(result.Errors, e => e.Message.Contains("filter 'dmarc' may quarantine, but gateway.yaml has no 'quarantine.directory'"));
+        Assert.True(Load(Minimal + "\npipeline:\n  data: [{ type: dmarc, on_quarantine: reject }]\n").IsValid);
+    }
+
+    [Fact]
+    public void The_rules_marker_places_the_rule_engine_in_a_phase()
+    {
+        var directory = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "r.yaml"), "rules:\n  - { id: big, match: { size: { min: 1 } }, score: 1 }\n");
+            var text = Minimal + "\nrules: { files: [r.yaml] }\npipeline:\n  data: [{ type: max_received }, { type: rules }, { type: dkim }]\n  mail_from: [{ type: rules }]\n";
+            var config = ConfigLoader.Load(text, "t.yaml", directory).Config!;
+            var pipeline = Gateway.Smtp.GatewaySnapshot.Build(config, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Pipeline;
+            Assert.Equal(["max_received", "rules", "dkim"], pipeline.For(Gateway.Pipeline.Phase.Data).Select(s => s.Name));
+            Assert.Empty(pipeline.For(Gateway.Pipeline.Phase.MailFrom)); // no rule runs at MAIL FROM: the marker adds nothing
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
 }
