@@ -5,6 +5,7 @@ using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Utilities;
 using Org.BouncyCastle.Security;
 
 namespace Gateway.Authentication.Dkim;
@@ -25,6 +26,12 @@ public sealed record DkimKeyRecord(
     int KeyBits)
 {
     private const int CacheLimit = 1024;
+
+    /// <summary>RSA keys past this size are refused: RFC 8301 asks verifiers for 1024 to 4096 bits.</summary>
+    public const int MaxRsaBits = 8192;
+
+    /// <summary>A public exponent past this size (65537 is 17 bits) would make a verification arbitrarily slow.</summary>
+    public const int MaxRsaExponentBits = 64;
 
     /// <summary>
     /// Parsed records by their text. BouncyCastle checks every RSA modulus it is given with a probable-prime test
@@ -117,10 +124,15 @@ public sealed record DkimKeyRecord(
         {
             // RFC 6376 says SubjectPublicKeyInfo; some publishers put the bare RSAPublicKey (PKCS#1) there.
             var asn1 = Asn1Object.FromByteArray(bytes);
-            var rsa = asn1 is Asn1Sequence { Count: 2 } sequence && sequence[0] is DerInteger
-                ? new RsaKeyParameters(false, RsaPublicKeyStructure.GetInstance(sequence).Modulus, RsaPublicKeyStructure.GetInstance(sequence).PublicExponent)
-                : PublicKeyFactory.CreateKey(SubjectPublicKeyInfo.GetInstance(asn1)) as RsaKeyParameters;
-            if (rsa is null)
+            // BouncyCastle tests every RSA modulus it is given for primality (about 40 ms for 2048 bits): a key
+            // published per message would make each one cost that much CPU. A verifier gains nothing from the test
+            // (a bad key only fails to verify), so it is switched off here, and the sizes that bound the cost of a
+            // verification are checked instead.
+            var rsa = Properties.WithThreadProperty(Properties.RsaMaxMRTests, "0", () =>
+                asn1 is Asn1Sequence { Count: 2 } sequence && sequence[0] is DerInteger
+                    ? new RsaKeyParameters(false, RsaPublicKeyStructure.GetInstance(sequence).Modulus, RsaPublicKeyStructure.GetInstance(sequence).PublicExponent)
+                    : PublicKeyFactory.CreateKey(SubjectPublicKeyInfo.GetInstance(asn1)) as RsaKeyParameters);
+            if (rsa is null || rsa.Modulus.BitLength > MaxRsaBits || rsa.Exponent.BitLength > MaxRsaExponentBits)
                 return null;
             bits = rsa.Modulus.BitLength;
             return rsa;
