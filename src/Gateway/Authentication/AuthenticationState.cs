@@ -50,7 +50,7 @@ public sealed class AuthenticationState(SessionState session)
     {
         var author = Author = AuthorDomains.Extract(Message().Headers);
         // The policy record lookups start with SPF and DKIM; the evaluator then finds them in the DNS cache.
-        var prefetch = author.Domains.Select(d => Dns.TxtAsync("_dmarc." + d, cancellationToken).AsTask()).ToList();
+        var prefetch = author.Domains.Select(d => session.Dns.TxtAsync("_dmarc." + d, cancellationToken).AsTask()).ToList();
         var spf = SpfAsync(cancellationToken);
         var dkim = DkimAsync(cancellationToken);
         await Task.WhenAll([spf, dkim, .. prefetch]).ConfigureAwait(false);
