@@ -40,8 +40,15 @@ public sealed class AuthenticationState(SessionState session)
             ? await new SpfChecker(Dns, SpfOptions()).CheckHeloAsync(session.Remote.Address, helo, cancellationToken).ConfigureAwait(false)
             : null);
 
-    public Task<IReadOnlyList<DkimSignatureResult>> DkimAsync(CancellationToken cancellationToken) => Once(ref _dkim, () =>
-        new DkimChecker(Dns, new DkimOptions { MaxSignatures = Config.DkimMaxSignatures }).VerifyAsync(Message(), cancellationToken));
+    public Task<IReadOnlyList<DkimSignatureResult>> DkimAsync(CancellationToken cancellationToken) => Once(ref _dkim, async () =>
+    {
+        // The signatures are checked one by one (the message's streams are not for sharing); their key lookups
+        // start together here, and the checker then finds the answers in the DNS cache.
+        var message = Message();
+        await Task.WhenAll(DkimChecker.KeyNames(message, Config.DkimMaxSignatures)
+            .Select(name => session.Dns.TxtAsync(name, cancellationToken).AsTask())).ConfigureAwait(false);
+        return await new DkimChecker(Dns, new DkimOptions { MaxSignatures = Config.DkimMaxSignatures }).VerifyAsync(message, cancellationToken).ConfigureAwait(false);
+    });
 
     public Task<ArcOutcome> ArcAsync(CancellationToken cancellationToken) => Once(ref _arc, () =>
         new ArcChecker(new DkimKeyLocator(Dns), new ArcOptions()).VerifyAsync(Message(), cancellationToken));

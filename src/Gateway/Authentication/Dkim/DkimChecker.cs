@@ -82,6 +82,17 @@ public sealed class DkimChecker
         }
     }
 
+    /// <summary>
+    /// The key record names the signatures of a message will look up (those whose tags parse), so that a caller can
+    /// start those queries side by side before the signatures are checked one by one.
+    /// </summary>
+    public static IEnumerable<string> KeyNames(MimeMessage message, int maxSignatures) =>
+        message.Headers.Where(h => h.Id == HeaderId.DkimSignature).Take(maxSignatures)
+            .Select(h => DkimTagList.Parse(RawValue(h), out _))
+            .Where(t => t?["d"] is { Length: > 0 } && t["s"] is { Length: > 0 })
+            .Select(t => $"{DkimTagList.Compact(t!["s"]!)}._domainkey.{DkimTagList.Compact(t["d"]!)}")
+            .Distinct(StringComparer.OrdinalIgnoreCase);
+
     private static string RawValue(Header header) => Encoding.UTF8.GetString(header.RawValue);
 
     private static DkimSignatureResult Describe(Header header, DkimResult result, string reason, IReadOnlyList<string> trace) =>
