@@ -116,8 +116,18 @@ public static partial class ConfigLoader
         proxy.RejectUnknownKeys();
 
         var drain = r.Duration("drain_timeout", TimeSpan.FromSeconds(30));
+        var greetingDelay = r.Duration("greeting_delay", TimeSpan.Zero);
+        if (greetingDelay > TimeSpan.FromSeconds(30))
+            r.Error(r.Get("greeting_delay"), "'server.greeting_delay' must be at most 30s (senders give up after a few minutes)");
+        var earlyTalker = r.Enum("early_talker", EarlyTalkerAction.Reject);
+        var earlyTalkerScore = r.Number("early_talker_score") ?? 5;
         r.RejectUnknownKeys();
-        return new ServerConfig(listen, hostname, tls, trusted, drain);
+        return new ServerConfig(listen, hostname, tls, trusted, drain)
+        {
+            GreetingDelay = greetingDelay,
+            EarlyTalker = earlyTalker,
+            EarlyTalkerScore = earlyTalkerScore,
+        };
     }
 
     private static LimitsConfig ReadLimits(YamlMappingReader r)

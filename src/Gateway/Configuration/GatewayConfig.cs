@@ -53,7 +53,19 @@ public sealed record ServerConfig(
     string Hostname,
     TlsConfig? Tls,
     IReadOnlyList<IPNetwork> ProxyTrusted,
-    TimeSpan DrainTimeout);
+    TimeSpan DrainTimeout)
+{
+    /// <summary>How long the banner waits; a client that sends anything meanwhile is an early talker. Zero: no wait.</summary>
+    public TimeSpan GreetingDelay { get; init; }
+
+    /// <summary>What happens to an early talker: refused (554 5.5.0, closed) or only scored.</summary>
+    public EarlyTalkerAction EarlyTalker { get; init; } = EarlyTalkerAction.Reject;
+
+    /// <summary>The score of the EARLY_TALKER symbol when <see cref="EarlyTalker"/> is score.</summary>
+    public double EarlyTalkerScore { get; init; } = 5;
+}
+
+public enum EarlyTalkerAction { Reject, Score }
 
 /// <summary>Absolute paths of the PEM certificate chain and private key used for STARTTLS.</summary>
 public sealed record TlsConfig(string CertificatePath, string KeyPath);

@@ -30,7 +30,29 @@ public sealed class GuardedPipe : ISecurableDuplexPipe
         _onDispose = onDispose;
         _writer = new ReplyWriter(session, session.Config.Limits.CommandTimeout);
         _writer.SetStream(_network);
+        // A trusted proxy sends its PROXY header before any greeting: that is not talking early.
+        if (!session.Config.Server.ProxyTrusted.Any(n => n.Contains(session.Remote.Address)))
+            _writer.ClientTalksWithin = ClientTalksWithinAsync;
         _reader = new GuardedReader(_network, session, _writer, lifetime);
+    }
+
+    /// <summary>Waits up to <paramref name="wait"/> for a byte from the client, leaving it unread (MSG_PEEK).</summary>
+    private async Task<bool> ClientTalksWithinAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(wait);
+        try
+        {
+            return await _socket.ReceiveAsync(new byte[1], SocketFlags.Peek, timeout.Token).ConfigureAwait(false) > 0;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false; // quiet for the whole delay: a well-behaved client
+        }
+        catch (SocketException)
+        {
+            return false; // gone: the greeting's write will find out
+        }
     }
 
     public PipeReader Input => _reader;

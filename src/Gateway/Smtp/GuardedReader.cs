@@ -118,6 +118,8 @@ public sealed class GuardedReader : PipeReader
             _closed = true;
             return Completed();
         }
+        if (_session.RefuseEarlyTalker)
+            return await CloseAsync(Reply.EarlyTalker, cancellationToken).ConfigureAwait(false);
         while (true)
         {
             if (_session.ErrorCount >= _session.Config.Limits.MaxErrors)

@@ -22,6 +22,7 @@ public sealed record Reply(int Code, string Enhanced, string Text)
     public static readonly Reply Unrecognized = new(500, "5.5.2", "Command not recognized");
     public static readonly Reply NotImplemented = new(502, "5.5.1", "Command not implemented");
     public static readonly Reply BadControlCharacters = new(500, "5.5.2", "Invalid characters in command");
+    public static readonly Reply EarlyTalker = new(554, "5.5.0", "Protocol error: you sent data before the greeting");
     public static readonly Reply TooManyErrors = new(421, "4.7.0", "Too many errors, closing connection");
     public static readonly Reply CommandTimeout = new(421, "4.4.2", "Idle timeout, closing connection");
     public static readonly Reply DataTimeout = new(421, "4.4.2", "Timeout while reading message data, closing connection");

@@ -27,6 +27,11 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
 
     public void SetStream(Stream stream) => _stream = stream;
 
+    /// <summary>Waits up to the given time and says whether the client sent anything meanwhile (set by the pipe).</summary>
+    public Func<TimeSpan, CancellationToken, Task<bool>>? ClientTalksWithin { get; set; }
+
+    private bool _greeted;
+
     [GeneratedRegex(@", \d+ retry\(ies\) remaining\.$")]
     private static partial Regex RetrySuffix();
 
@@ -53,6 +58,12 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
             return new FlushResult(false, Closed);
         var text = Encoding.UTF8.GetString(_buffer.WrittenSpan);
         _buffer.Clear();
+        if (!_greeted)
+        {
+            _greeted = true;
+            if (!await GreetingMayGoAsync(cancellationToken).ConfigureAwait(false))
+                return new FlushResult(false, false); // the reader answers the early talker and closes
+        }
         var output = new StringBuilder(text.Length + 32);
         foreach (var line in text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
         {
@@ -61,6 +72,27 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
         }
         await WriteRawAsync(output.ToString()).ConfigureAwait(false);
         return new FlushResult(false, Closed);
+    }
+
+    /// <summary>
+    /// server.greeting_delay: the banner waits, and a client that talks first (as spamware does, not waiting for the
+    /// greeting RFC 5321 4.3.1 asks for) is an early talker: refused, or scored with EARLY_TALKER.
+    /// </summary>
+    private async ValueTask<bool> GreetingMayGoAsync(CancellationToken cancellationToken)
+    {
+        var server = session.Config.Server;
+        if (server.GreetingDelay <= TimeSpan.Zero || ClientTalksWithin is null)
+            return true;
+        if (!await ClientTalksWithin(server.GreetingDelay, cancellationToken).ConfigureAwait(false))
+            return true;
+        if (server.EarlyTalker == Configuration.EarlyTalkerAction.Reject)
+        {
+            session.RefuseEarlyTalker = true;
+            return false;
+        }
+        var symbol = new Pipeline.Symbol("EARLY_TALKER", server.EarlyTalkerScore, $"sent data within {server.GreetingDelay.TotalSeconds:0.#}s, before the greeting");
+        session.ConnectEvaluation.Add(new Pipeline.TraceEntry(Pipeline.Phase.Connect, "early_talker", Pipeline.Verdict.Continue("early_talker", symbol), TimeSpan.Zero));
+        return true;
     }
 
     /// <summary>Writes one of the gateway's own replies, bypassing the rewriting.</summary>

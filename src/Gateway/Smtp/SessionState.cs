@@ -68,6 +68,9 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
 
     public int ErrorCount { get; set; }
 
+    /// <summary>Set when the client sent data before the greeting (server.greeting_delay) and is to be refused.</summary>
+    public bool RefuseEarlyTalker { get; set; }
+
     /// <summary>The verb of the command SmtpServer is executing, for choosing enhanced status codes.</summary>
     public string? LastCommand { get; set; }
 
