@@ -51,7 +51,12 @@ public sealed class AuthenticationState(SessionState session)
     });
 
     public Task<ArcOutcome> ArcAsync(CancellationToken cancellationToken) => Once(ref _arc, () =>
-        new ArcChecker(new DkimKeyLocator(Dns), new ArcOptions()).VerifyAsync(Message(), cancellationToken));
+        new ArcChecker(ArcKeys, new ArcOptions()).VerifyAsync(Message(), cancellationToken));
+
+    private DkimKeyLocator ArcKeys => field ??= new DkimKeyLocator(Dns);
+
+    /// <summary>The key lookups ARC made, with their answers.</summary>
+    public IReadOnlyList<string> ArcTrace => ArcKeys.Trace;
 
     public Task<DmarcOutcome> DmarcAsync(CancellationToken cancellationToken) => Once(ref _dmarc, async () =>
     {

@@ -208,7 +208,7 @@ public static class ExplainCommand
         foreach (var d in auth.Dkim ?? [])
             lines.Add(new("dkim", Name(d.Result), $"d={d.Domain} s={d.Selector} a={d.Algorithm}" + Detail(d.Reason), d.Trace));
         if (auth.Arc is { } arc)
-            lines.Add(new("arc", Name(arc.Result), string.Join(" ", arc.Hops.Select(h => $"i={h.Instance}:{h.SealDomain}")) + Detail(arc.Reason), []));
+            lines.Add(new("arc", Name(arc.Result), string.Join(" ", arc.Hops.Select(h => $"i={h.Instance}:{h.SealDomain}")) + Detail(arc.Reason), auth.ArcTrace));
         if (auth.Dmarc is { } dmarc)
             lines.Add(new("dmarc", Name(dmarc.Result), $"header.from={dmarc.Domain} policy={Name(dmarc.Policy)} disposition={Name(dmarc.Disposition)}" + Detail(dmarc.Reason), dmarc.Trace));
         return lines;

@@ -69,6 +69,7 @@ public sealed class ArcOverrideTests : IDisposable
         Assert.Contains("DMARC_FAIL", report.Symbols);
         Assert.Contains("DMARC_ARC_OVERRIDE", report.Symbols);
         Assert.Contains(report.Headers, h => h.Contains("arc=pass") && h.Contains("dmarc=fail"));
+        Assert.Contains(report.Authentication, a => a.Method == "arc" && a.Dns.Any(d => d.StartsWith("TXT arc._domainkey.lists.example.org -> v=DKIM1", StringComparison.Ordinal)));
     }
 
     [Fact]

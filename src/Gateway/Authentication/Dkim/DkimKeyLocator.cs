@@ -13,6 +13,18 @@ namespace Gateway.Authentication.Dkim;
 /// </summary>
 public sealed class DkimKeyLocator(IDnsResolver dns, int minimumRsaBits = 1024) : IDkimPublicKeyLocator
 {
+    private readonly List<string> _trace = [];
+
+    /// <summary>The DNS answers of the lookups made through <see cref="IDkimPublicKeyLocator"/> (ARC's), for explain.</summary>
+    public IReadOnlyList<string> Trace
+    {
+        get
+        {
+            lock (_trace)
+                return [.. _trace.Distinct()];
+        }
+    }
+
     /// <summary>Looks the key up and checks it against the signature's key type ("rsa"/"ed25519") and hash
     /// ("sha256"/"sha1"); with both null, any usable key record is taken.</summary>
     public async Task<DkimKeyLookup> LookupAsync(string domain, string selector, string? keyType, string? hashName, CancellationToken cancellationToken)
@@ -55,6 +67,8 @@ public sealed class DkimKeyLocator(IDnsResolver dns, int minimumRsaBits = 1024) 
         if (!DkimTagList.SplitList(methods).Any(m => m.Equals("dns/txt", StringComparison.OrdinalIgnoreCase)))
             throw new DkimKeyException(DkimResult.PermError, "no supported query method in q=" + methods);
         var lookup = await LookupAsync(domain, selector, null, null, cancellationToken).ConfigureAwait(false);
+        lock (_trace)
+            _trace.AddRange(lookup.Trace);
         return lookup.Key?.PublicKey ?? throw new DkimKeyException(lookup.Failure, lookup.Reason ?? "no key");
     }
 
