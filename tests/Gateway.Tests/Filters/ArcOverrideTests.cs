@@ -34,9 +34,10 @@ public sealed class ArcOverrideTests : IDisposable
 
     private static string Record(RSA key) => "v=DKIM1; k=rsa; p=" + Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
 
-    private ZoneResolver Dns() => new ZoneResolver()
+    private ZoneResolver Dns(bool listKeyFails = false) => new ZoneResolver()
         .Add("s1._domainkey.sender.test", RecordType.TXT, Record(_authorKey))
-        .Add("arc._domainkey.lists.example.org", RecordType.TXT, Record(_listKey))
+        .Add(listKeyFails ? "other._domainkey.lists.example.org" : "arc._domainkey.lists.example.org", RecordType.TXT, Record(_listKey))
+        .Fail(listKeyFails ? "arc._domainkey.lists.example.org" : "unused.test", "SERVFAIL")
         .Add("_dmarc.sender.test", RecordType.TXT, "v=DMARC1; p=reject")
         .Add("sender.test", RecordType.TXT, "v=spf1 ip4:192.0.2.0/24 -all");
 
@@ -52,10 +53,10 @@ public sealed class ArcOverrideTests : IDisposable
         return Encoding.ASCII.GetString(bytes.ToArray());
     }
 
-    private async Task<Gateway.Cli.ExplainCommand.Report> DeliverFromListAsync(string trusted)
+    private async Task<Gateway.Cli.ExplainCommand.Report> DeliverFromListAsync(string trusted, bool listKeyFails = false)
     {
         var config = OfflineRun.Config($"authentication: {{ trusted_arc_sealers: [{trusted}] }}\npipeline:\n  data: [{{ type: dkim }}, {{ type: arc }}, {{ type: dmarc }}]\n", _dir);
-        return await OfflineRun.RunAsync(config, Dns(), ListCopy(), clientIp: "198.51.100.20", from: "team-bounces@lists.example.org", helo: "lists.example.org");
+        return await OfflineRun.RunAsync(config, Dns(listKeyFails), ListCopy(), clientIp: "198.51.100.20", from: "team-bounces@lists.example.org", helo: "lists.example.org");
     }
 
     [Fact]
@@ -79,6 +80,15 @@ public sealed class ArcOverrideTests : IDisposable
 
         Assert.Equal("reject", report.Verdict);
         Assert.Equal("550 5.7.1 Rejected by the DMARC policy of sender.test (dmarc)", report.Reply);
+    }
+
+    [Fact]
+    public async Task A_trusted_chain_that_cannot_be_checked_for_dns_trouble_defers_rather_than_refuses()
+    {
+        var report = await DeliverFromListAsync("lists.example.org", listKeyFails: true);
+
+        Assert.Equal("tempfail", report.Verdict);
+        Assert.Equal("451 4.4.3 ARC check of lists.example.org failed temporarily (DNS), try again later (dmarc)", report.Reply);
     }
 
     public void Dispose()

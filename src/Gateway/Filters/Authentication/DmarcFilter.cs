@@ -42,8 +42,11 @@ public sealed class DmarcFilter(string name, DmarcAction onReject, DmarcAction o
             case DmarcResult.PermError when auth.Author?.Problem is { } problem:
                 return Act(onBadFrom, [symbol], new Reply(550, "5.7.1", $"Message refused: the author cannot be told ({problem}) ({name})"));
             case DmarcResult.Fail when dmarc.Disposition != DmarcPolicy.None:
-                if (await ArcOverrideAsync(context, cancellationToken).ConfigureAwait(false) is { } sealer)
+                var (sealer, unknown) = await ArcOverrideAsync(context, cancellationToken).ConfigureAwait(false);
+                if (sealer is not null && !unknown)
                     return Verdict.Continue(name, symbol, new Symbol("DMARC_ARC_OVERRIDE", 0, $"valid ARC chain sealed by {sealer}"));
+                if (sealer is not null && tempfail)
+                    return new Verdict(VerdictKind.Tempfail, name, new Reply(451, "4.4.3", $"ARC check of {UpstreamReply.Clean(sealer)} failed temporarily (DNS), try again later ({name})"), [symbol]);
                 var action = dmarc.Disposition == DmarcPolicy.Reject ? onReject : onQuarantine;
                 return Act(action, [symbol], new Reply(550, "5.7.1", $"Rejected by the DMARC policy of {domain} ({name})"));
             default:
@@ -58,16 +61,21 @@ public sealed class DmarcFilter(string name, DmarcAction onReject, DmarcAction o
         _ => Verdict.Continue(name, [.. symbols, new Symbol("DMARC_MONITOR", 0, "monitor: would " + (reply.Code >= 500 ? "reject" : "quarantine"))]),
     };
 
-    /// <summary>The trusted sealer whose valid ARC chain vouches for the message, if any.</summary>
-    private static async Task<string?> ArcOverrideAsync(FilterContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// The trusted sealer whose ARC chain vouches for the message, if any; <c>Unknown</c> when that chain could not be
+    /// validated for a DNS failure (then the decision waits, rather than refusing what a retry might accept).
+    /// </summary>
+    private static async Task<(string? Sealer, bool Unknown)> ArcOverrideAsync(FilterContext context, CancellationToken cancellationToken)
     {
         var trusted = context.Session.Config.Authentication.TrustedArcSealers;
         if (trusted.Count == 0)
-            return null;
+            return (null, false);
         var arc = await context.Session.Authentication.ArcAsync(cancellationToken).ConfigureAwait(false);
-        if (arc.Result != Gateway.Authentication.Arc.ArcResult.Pass || arc.Hops.Count == 0 || arc.Hops[^1].SealDomain is not { } sealer)
-            return null;
-        return trusted.Contains(sealer.TrimEnd('.').ToLowerInvariant()) ? sealer : null;
+        if (arc.Hops.Count == 0 || arc.Hops[^1].SealDomain is not { } sealer || !trusted.Contains(sealer.TrimEnd('.').ToLowerInvariant()))
+            return (null, false);
+        if (arc.Result == Gateway.Authentication.Arc.ArcResult.Pass)
+            return (sealer, false);
+        return arc.TemporaryFailure ? (sealer, true) : (null, false);
     }
 
     internal static IFilter? Create(string name, YamlMappingReader options, string baseDirectory)
