@@ -20,6 +20,7 @@ public static class FilterRegistry
         ["dkim"] = Filters.Authentication.DkimFilter.Create,
         ["dmarc"] = Filters.Authentication.DmarcFilter.Create,
         ["arc"] = Filters.Authentication.ArcFilter.Create,
+        ["dnsbl"] = Filters.Abuse.DnsblFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;
