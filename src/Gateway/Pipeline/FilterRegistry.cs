@@ -21,6 +21,8 @@ public static class FilterRegistry
         ["dmarc"] = Filters.Authentication.DmarcFilter.Create,
         ["arc"] = Filters.Authentication.ArcFilter.Create,
         ["dnsbl"] = Filters.Abuse.DnsblFilter.Create,
+        ["helo"] = Filters.Abuse.HeloFilter.Create,
+        ["rdns"] = Filters.Abuse.ReverseDnsFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;

@@ -81,7 +81,6 @@ public sealed class DnsblFilter(string name, IReadOnlyList<DnsblZone> zones, dou
         var (action, actionNode) = options.StringWithNode("action");
         TimeSpan? timeout = options.Get("timeout") is null ? null : options.Duration("timeout", TimeSpan.FromSeconds(10));
         var zonesNode = options.Get("zones");
-        options.RejectUnknownKeys();
         if (action is not (null or "reject" or "score"))
             options.Error(actionNode, $"'action' must be reject or score, not '{action}'");
         if (threshold <= 0)
