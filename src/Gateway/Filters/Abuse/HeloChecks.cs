@@ -74,7 +74,7 @@ public static class HeloChecks
             findings.Add(new(Ours, $"'{shown}' is our own name"));
             return (findings, null);
         }
-        return (findings, name);
+        return (findings, name.All(char.IsAscii) ? name : new IdnMapping().GetAscii(name));
     }
 
     /// <summary>RFC 5321 Domain: labels of letters, digits and hyphens (not at either end), 1-63 octets, 255 in all.</summary>
