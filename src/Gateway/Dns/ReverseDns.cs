@@ -11,6 +11,9 @@ public sealed record ReverseDnsResult(string? Name, bool Failed, IReadOnlyList<s
     /// <summary>The name as rules and logs see it: "unknown" when there is no confirmed name (as Postfix says).</summary>
     public string Display => Name ?? "unknown";
 
+    /// <summary>The PTR names the address has (confirmed or not): none tells "no reverse DNS" from "not confirmed".</summary>
+    public IReadOnlyList<string> PtrNames { get; init; } = [];
+
     /// <summary>PTR names checked at most (as SPF's ptr mechanism, RFC 7208 4.6.4).</summary>
     public const int MaxNames = 10;
 
@@ -31,9 +34,9 @@ public sealed record ReverseDnsResult(string? Name, bool Failed, IReadOnlyList<s
                 : await dns.AaaaAsync(name, cancellationToken).ConfigureAwait(false);
             trace.Add($"{(address.AddressFamily == AddressFamily.InterNetwork ? "A" : "AAAA")} {name} -> {forward.Describe()}");
             if (forward.Records.Contains(address))
-                return new(name, false, trace);
+                return new(name, false, trace) { PtrNames = ptr.Records };
             failed |= forward.IsFailure;
         }
-        return new(null, failed, trace);
+        return new(null, failed, trace) { PtrNames = ptr.Records };
     }
 }

@@ -19,7 +19,11 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
 
     public async ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
     {
-        await context.PrepareAsync(rules.RequiresAt(context.Phase), cancellationToken).ConfigureAwait(false);
+        var lookups = rules.RequiresAt(context.Phase);
+        var prepared = context.PrepareAsync(lookups, cancellationToken);
+        if (lookups.HasFlag(Lookups.Matcher))
+            prepared = Task.WhenAll([prepared, .. rules.PreparingAt(context.Phase).Select(m => m.PrepareAsync(context, cancellationToken))]);
+        await prepared.ConfigureAwait(false);
         var verdict = Evaluate(context, cancellationToken);
         // A message the content rules could not inspect whole is never passed as clean.
         if (context.ViewIfParsed is { Violations.Count: > 0 } view && verdict.Kind is not (VerdictKind.Reject or VerdictKind.Tempfail or VerdictKind.Disconnect))

@@ -17,6 +17,22 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
 
     public bool Has(Phase phase) => For(phase).Count > 0;
 
+    /// <summary>Where filters log what they skipped (a DNS list that failed, for example).</summary>
+    public ILogger Logger => logger;
+
+    /// <summary>Lets every filter of every phase that wants to start work at connect (<see cref="IStartsAtConnect"/>) start it.</summary>
+    public void StartAtConnect(SessionState session)
+    {
+        foreach (var slots in phases.Values)
+        {
+            foreach (var slot in slots)
+            {
+                if (slot.Filter is IStartsAtConnect starter)
+                    starter.StartAtConnect(session);
+            }
+        }
+    }
+
     /// <returns>The final verdict of the phase, or null when every filter let it continue.</returns>
     public async ValueTask<Verdict?> RunAsync(FilterContext context, Evaluation evaluation, CancellationToken cancellationToken)
     {

@@ -20,6 +20,9 @@ public static class FilterRegistry
         ["dkim"] = Filters.Authentication.DkimFilter.Create,
         ["dmarc"] = Filters.Authentication.DmarcFilter.Create,
         ["arc"] = Filters.Authentication.ArcFilter.Create,
+        ["dnsbl"] = Filters.Abuse.DnsblFilter.Create,
+        ["helo"] = Filters.Abuse.HeloFilter.Create,
+        ["rdns"] = Filters.Abuse.ReverseDnsFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;

@@ -43,6 +43,10 @@ public sealed class RuleSet(IReadOnlyList<Rule> rules, string hash)
     /// <summary>What the rules of a phase need fetched before they match.</summary>
     public Lookups RequiresAt(Phase phase) => _requires.TryGetValue(phase, out var lookups) ? lookups : Lookups.None;
 
+    /// <summary>The rules of a phase whose matchers fetch their own data (<see cref="Lookups.Matcher"/>).</summary>
+    public IEnumerable<IMatcher> PreparingAt(Phase phase) =>
+        Rules.Where(r => r.Phase == phase && r.Match.Requires.HasFlag(Lookups.Matcher)).Select(r => r.Match);
+
     private readonly Dictionary<Phase, Lookups> _requires = rules.GroupBy(r => r.Phase)
         .ToDictionary(g => g.Key, g => g.Aggregate(Lookups.None, (all, r) => all | r.Match.Requires));
 }

@@ -172,6 +172,8 @@ public static class RuleLoader
                 "size" => ReadSize(value, at, sink),
                 "rdns" => ReadPattern(value, at, sink, baseDirectory) is { } rdns ? new ReverseDnsMatcher(rdns) : null,
                 "spf" or "dkim" or "dmarc" or "arc" => ReadAuth(key, value, at, sink, baseDirectory),
+                "uribl" => ReadUribl(value, at, sink),
+                "symbol" => ReadSymbol(value, at, sink, baseDirectory),
                 _ => Unknown(keyNode, key, path, sink),
             };
             if (m is not null)
@@ -188,7 +190,7 @@ public static class RuleLoader
 
     private static IMatcher? Unknown(YamlNode keyNode, string key, string path, ConfigErrorSink sink)
     {
-        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, rdns, helo, mail_from, rcpt_to, subject, header, size, attachment, body, url, display_name_spoof, spf, dkim, dmarc, arc)");
+        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, rdns, helo, mail_from, rcpt_to, subject, header, size, attachment, body, url, display_name_spoof, spf, dkim, dmarc, arc, uribl, symbol)");
         return null;
     }
 
@@ -415,6 +417,56 @@ public static class RuleLoader
             results.Add(text);
         }
         return results.Count == 0 ? null : new AuthResultMatcher(method, results, domain);
+    }
+
+    /// <summary>"uribl: ZONE" or "uribl: { zone: ZONE, codes: [127.0.0.2, 127.0.0.4-127.0.0.8], max_domains: 20 }".</summary>
+    private static IMatcher? ReadUribl(YamlNode node, string path, ConfigErrorSink sink)
+    {
+        string? zone;
+        YamlNode? zoneNode = node;
+        var codes = UriblMatcher.DefaultCodes;
+        var maxDomains = 20;
+        if (node is YamlMappingNode)
+        {
+            var r = YamlMappingReader.For(node, path, sink);
+            (zone, zoneNode) = r.StringWithNode("zone");
+            var codeList = r.StringList("codes");
+            maxDomains = r.Int("max_domains", 20, 1, 100);
+            r.RejectUnknownKeys();
+            if (codeList.Count > 0)
+            {
+                if (Filters.Abuse.DnsblCodes.Parse([.. codeList.Select(c => c.Value)], out var error) is not { } parsed)
+                {
+                    sink.Add(r.Get("codes"), $"'{path}.codes': {error}");
+                    return null;
+                }
+                codes = parsed;
+            }
+        }
+        else
+            zone = (node as YamlScalarNode)?.Value;
+        if (zone is null || !Dns.DnsNames.IsValidQueryName(zone) || zone.Contains(' '))
+        {
+            sink.Add(zoneNode ?? node, $"'{path}' needs a zone: 'uribl: ZONE' or {{ zone: ZONE, codes: [...], max_domains: N }}");
+            return null;
+        }
+        return new UriblMatcher(Dns.DnsNames.Normalize(zone), codes, maxDomains);
+    }
+
+    /// <summary>"symbol: NAME", "symbol: [A, B]" or a pattern ("symbol: { glob: HELO_* }").</summary>
+    private static IMatcher? ReadSymbol(YamlNode node, string path, ConfigErrorSink sink, string baseDirectory)
+    {
+        if (node is YamlSequenceNode sequence)
+        {
+            var names = sequence.Children.Select(c => (c as YamlScalarNode)?.Value).ToList();
+            if (names.Count == 0 || names.Any(n => string.IsNullOrEmpty(n)))
+            {
+                sink.Add(node, $"'{path}' takes symbol names");
+                return null;
+            }
+            return new SymbolMatcher([.. names.Select(n => TextPattern.Exact(n!))]);
+        }
+        return ReadPattern(node, path, sink, baseDirectory) is { } pattern ? new SymbolMatcher([pattern]) : null;
     }
 
     private static IMatcher? ReadSize(YamlNode node, string path, ConfigErrorSink sink)

@@ -96,6 +96,9 @@ public sealed class GatewayListener : IEndpointListener
 
             var session = new SessionState(SessionIds.Next(), config, remote, local, snapshot.Pipeline) { Lifetime = _lifetime, Upstream = snapshot.Upstream, Dns = snapshot.Dns };
             context.Properties[SessionState.PropertyKey] = session;
+            // DNS list lookups start while the greeting goes out, unless a PROXY header may still change the client.
+            if (!config.Server.ProxyTrusted.Any(n => n.Contains(address)))
+                snapshot.Pipeline.StartAtConnect(session);
             context.Properties[EndpointListener.LocalEndPointKey] = local;
             context.Properties[EndpointListener.RemoteEndPointKey] = remote;
             context.CommandExecuting += (_, e) => SessionEvents.OnCommandExecuting(session, e.Command);

@@ -13,6 +13,8 @@ public static class SessionPhases
     public static async ValueTask<(Reply? Reply, bool Close)> RunSessionPhaseAsync(SessionState session, Phase phase, CancellationToken cancellationToken)
     {
         var evaluation = phase == Phase.Connect ? session.ConnectEvaluation : session.HeloEvaluation = new Evaluation();
+        if (phase == Phase.Connect)
+            session.Pipeline.StartAtConnect(session); // lookups for later phases start now (a no-op if started at accept)
         if (!session.Pipeline.Has(phase))
             return (null, false);
         var verdict = await session.Pipeline.RunAsync(new FilterContext(phase, session), evaluation, cancellationToken).ConfigureAwait(false);

@@ -115,6 +115,23 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
             return _reverseDns ??= Gateway.Dns.ReverseDnsResult.LookupAsync(Dns, Remote.Address, cancellationToken);
     }
 
+    private Dictionary<object, object>? _once;
+
+    /// <summary>
+    /// A value made once per session for <paramref name="key"/> (a filter and what it asks about): lookups started at
+    /// connect and awaited by whichever phase decides.
+    /// </summary>
+    public T Once<T>(object key, Func<T> create) where T : class
+    {
+        lock (_lookupGate)
+        {
+            _once ??= [];
+            if (!_once.TryGetValue(key, out var value))
+                _once[key] = value = create();
+            return (T)value;
+        }
+    }
+
     /// <summary>The reverse DNS result if it has been looked up.</summary>
     public Gateway.Dns.ReverseDnsResult? ReverseDns => _reverseDns is { IsCompletedSuccessfully: true } done ? done.Result : null;
 

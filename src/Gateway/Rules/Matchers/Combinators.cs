@@ -9,6 +9,9 @@ public sealed class AllMatcher(IReadOnlyList<IMatcher> parts) : IMatcher
 
     public Lookups Requires { get; } = parts.Aggregate(Lookups.None, (all, p) => all | p.Requires);
 
+    public Task PrepareAsync(FilterContext context, CancellationToken cancellationToken) =>
+        Task.WhenAll(parts.Where(p => p.Requires.HasFlag(Lookups.Matcher)).Select(p => p.PrepareAsync(context, cancellationToken)));
+
     public MatchResult Match(FilterContext context)
     {
         var evidence = new List<string>();
@@ -31,6 +34,9 @@ public sealed class AnyMatcher(IReadOnlyList<IMatcher> parts) : IMatcher
 
     public Lookups Requires { get; } = parts.Aggregate(Lookups.None, (all, p) => all | p.Requires);
 
+    public Task PrepareAsync(FilterContext context, CancellationToken cancellationToken) =>
+        Task.WhenAll(parts.Where(p => p.Requires.HasFlag(Lookups.Matcher)).Select(p => p.PrepareAsync(context, cancellationToken)));
+
     public MatchResult Match(FilterContext context)
     {
         foreach (var part in parts)
@@ -49,6 +55,8 @@ public sealed class NotMatcher(IMatcher inner) : IMatcher
     public Phase Needs => inner.Needs;
 
     public Lookups Requires => inner.Requires;
+
+    public Task PrepareAsync(FilterContext context, CancellationToken cancellationToken) => inner.PrepareAsync(context, cancellationToken);
 
     public MatchResult Match(FilterContext context) =>
         inner.Match(context).Matched ? MatchResult.No : MatchResult.Yes("not matched");

@@ -20,6 +20,12 @@ public interface IMatcher
     Lookups Requires => Lookups.None;
 
     MatchResult Match(FilterContext context);
+
+    /// <summary>
+    /// For matchers that require <see cref="Lookups.Matcher"/>: fetches their own data (zone-specific DNS queries)
+    /// before matching; the rule engine runs every rule's preparation of a phase side by side. Combinators pass it on.
+    /// </summary>
+    Task PrepareAsync(FilterContext context, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Data a matcher needs that costs DNS queries.</summary>
@@ -32,6 +38,9 @@ public enum Lookups
     Dkim = 4,
     Dmarc = 8,
     Arc = 16,
+
+    /// <summary>The matcher fetches its own data in <see cref="IMatcher.PrepareAsync"/> (a URI block list, say).</summary>
+    Matcher = 32,
 }
 
 /// <summary>
