@@ -26,6 +26,9 @@ public sealed class Evaluation
         _trace.Add(entry);
         foreach (var symbol in entry.Verdict.Symbols)
         {
+            // The same finding again (a client-level filter listed at rcpt_to runs once per recipient) counts once.
+            if (_symbols.Contains(symbol))
+                continue;
             _symbols.Add(symbol);
             Score += symbol.Score;
         }

@@ -99,4 +99,18 @@ public class FilterPipelineTests
         var verdict = await Pipeline(("stuck", stuck, OnError.Tempfail)).RunAsync(new FilterContext(Phase.Connect, Session()), new Evaluation(), default);
         Assert.Equal(VerdictKind.Tempfail, verdict!.Kind);
     }
+
+    [Fact]
+    public void The_same_finding_twice_counts_once_but_different_findings_add_up()
+    {
+        var evaluation = new Evaluation();
+        var listed = new Symbol("DNSBL_ZEN", 3, "127.0.0.2");
+        evaluation.Add(new TraceEntry(Phase.RcptTo, "dnsbl", Verdict.Continue("dnsbl", listed), TimeSpan.Zero));
+        evaluation.Add(new TraceEntry(Phase.RcptTo, "dnsbl", Verdict.Continue("dnsbl", listed), TimeSpan.Zero));
+        evaluation.Add(new TraceEntry(Phase.RcptTo, "rules", Verdict.Continue("rules", new Symbol("vip", 1, "recipient a@example.test")), TimeSpan.Zero));
+        evaluation.Add(new TraceEntry(Phase.RcptTo, "rules", Verdict.Continue("rules", new Symbol("vip", 1, "recipient b@example.test")), TimeSpan.Zero));
+
+        Assert.Equal(5, evaluation.Score);
+        Assert.Equal(3, evaluation.Symbols.Count);
+    }
 }

@@ -20,8 +20,10 @@ public sealed class GatedResolver : IDnsResolver
 
     public void Answer(string name, DnsAnswer<IPAddress> answer) => Gate(name).TrySetResult(answer);
 
+    // Continuations run inline: once Answer returns, the query that waited on it has seen its answer, so a test
+    // that then moves the fake clock cannot time out a query that was already answered.
     private TaskCompletionSource<DnsAnswer<IPAddress>> Gate(string name) =>
-        _pending.GetOrAdd(name, _ => new TaskCompletionSource<DnsAnswer<IPAddress>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _pending.GetOrAdd(name, _ => new TaskCompletionSource<DnsAnswer<IPAddress>>());
 
     public async ValueTask<DnsAnswer<IPAddress>> AAsync(string name, CancellationToken cancellationToken)
     {
