@@ -20,6 +20,8 @@ public static class FilterRegistry
         ["dkim"] = Filters.Authentication.DkimFilter.Create,
         ["dmarc"] = Filters.Authentication.DmarcFilter.Create,
         ["arc"] = Filters.Authentication.ArcFilter.Create,
+        ["rate_limit"] = Filters.Abuse.RateLimitFilter.Create,
+        ["greylist"] = Filters.Abuse.GreylistFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;
