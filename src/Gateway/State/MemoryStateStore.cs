@@ -1,3 +1,6 @@
+// Written by hand: System.Threading.RateLimiting's in-memory limiters are segmented approximations that replenish on
+// their own timers, so they cannot answer exactly as the Redis scripts do for the same events and times (which the
+// tests prove with one fake clock), and no package keeps greylisting records.
 using System.Collections.Concurrent;
 
 namespace Gateway.State;

@@ -1,3 +1,5 @@
+// Written by hand: RedisRateLimiting (System.Threading.RateLimiting over Redis) was considered, but its lease API has
+// no in-memory twin that answers exactly alike, no per-key retry time for the reply, and no greylisting.
 namespace Gateway.State;
 
 /// <summary>
