@@ -48,6 +48,7 @@ public static partial class ConfigLoader
         var logging = ReadLogging(top.Mapping("logging"));
         var dns = ReadDns(top.Mapping("dns"));
         var authentication = ReadAuthentication(top.Mapping("authentication"), baseDirectory);
+        var state = ReadState(top.Mapping("state"));
         top.RejectUnknownKeys();
 
         var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging)
@@ -57,6 +58,7 @@ public static partial class ConfigLoader
             Quarantine = quarantine,
             Dns = dns,
             Authentication = authentication,
+            State = state,
         };
         if (quarantine.Directory is null)
         {

@@ -26,6 +26,9 @@ public sealed record GatewayConfig(
     /// <summary>How SPF, DKIM, DMARC and ARC are checked (what to do with the results is the filters' business).</summary>
     public AuthenticationConfig Authentication { get; init; } = AuthenticationConfig.Default;
 
+    /// <summary>Where rate limits and greylisting keep their counters (memory or a shared Redis).</summary>
+    public State.StateConfig State { get; init; } = Gateway.State.StateConfig.Default;
+
     /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
 }

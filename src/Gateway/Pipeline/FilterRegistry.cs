@@ -23,6 +23,8 @@ public static class FilterRegistry
         ["dnsbl"] = Filters.Abuse.DnsblFilter.Create,
         ["helo"] = Filters.Abuse.HeloFilter.Create,
         ["rdns"] = Filters.Abuse.ReverseDnsFilter.Create,
+        ["rate_limit"] = Filters.Abuse.RateLimitFilter.Create,
+        ["greylist"] = Filters.Abuse.GreylistFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;

@@ -94,7 +94,7 @@ public sealed class GatewayListener : IEndpointListener
                 continue;
             }
 
-            var session = new SessionState(SessionIds.Next(), config, remote, local, snapshot.Pipeline) { Lifetime = _lifetime, Upstream = snapshot.Upstream, Dns = snapshot.Dns };
+            var session = new SessionState(SessionIds.Next(), config, remote, local, snapshot.Pipeline) { Lifetime = _lifetime, Upstream = snapshot.Upstream, Dns = snapshot.Dns, State = snapshot.State };
             context.Properties[SessionState.PropertyKey] = session;
             // DNS list lookups start while the greeting goes out, unless a PROXY header may still change the client.
             if (!config.Server.ProxyTrusted.Any(n => n.Contains(address)))

@@ -32,6 +32,10 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly ServerLifetime _lifetime = new();
     private readonly Dns.IDnsResolver? _fixedDns;
     private Dns.IDnsResolver _dns;
+    private readonly TimeProvider _time;
+    private readonly ILogger _stateLogger;
+    private State.IStateStore _state;
+    private readonly List<State.IStateStore> _retiredStates = [];
     private readonly ConnectionLimiter _limiter = new();
     private readonly GatewayListenerFactory _listeners;
     private readonly SmtpServer.SmtpServer _server;
@@ -40,8 +44,12 @@ public sealed class GatewayServer : IAsyncDisposable
 
     /// <param name="configPath">The file the configuration came from: reloaded on change and by <see cref="Reload"/>.</param>
     /// <param name="dns">The DNS to use whatever the configuration says (tests); null: <c>dns</c> from the configuration.</param>
-    public GatewayServer(GatewayConfig config, ILoggerFactory loggerFactory, IUpstream? upstream = null, string? configPath = null, Dns.IDnsResolver? dns = null)
+    /// <param name="time">The clock of rate limits and greylisting (tests); null: the system's.</param>
+    public GatewayServer(GatewayConfig config, ILoggerFactory loggerFactory, IUpstream? upstream = null, string? configPath = null, Dns.IDnsResolver? dns = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
+        _stateLogger = loggerFactory.CreateLogger("state");
+        _state = State.StateStores.Create(config.State, _stateLogger, _time);
         _fixedDns = dns;
         _dns = dns ?? new Dns.DnsClientResolver(config.Dns);
         _config = config;
@@ -51,7 +59,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("gateway");
         _upstreamLogger = loggerFactory.CreateLogger("upstream");
         _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
-        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns);
+        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns, _state);
         _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
@@ -121,7 +129,15 @@ public sealed class GatewayServer : IAsyncDisposable
             // A changed dns section gets a new resolver (and an empty cache).
             if (_fixedDns is null && !current.Config.Dns.Equals(result.Config!.Dns))
                 _dns = new Dns.DnsClientResolver(result.Config!.Dns);
-            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns);
+            // A changed state section gets a new store (and empty counters, unless they are in Redis). Sessions that
+            // started with the old one keep it; it is closed once none of them can remain (limits.session_timeout).
+            if (!current.Config.State.Equals(result.Config!.State))
+            {
+                _retiredStates.Add(_state);
+                _ = RetireAsync(_state, current.Config.Limits.SessionTimeout);
+                _state = State.StateStores.Create(result.Config!.State, _stateLogger, _time);
+            }
+            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns, _state);
             WatchFiles(next.Config);
             Volatile.Write(ref _snapshot, next);
             _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);
@@ -130,6 +146,24 @@ public sealed class GatewayServer : IAsyncDisposable
                 _logger.LogWarning("these changes take effect only after a restart: {Settings}", string.Join(", ", restart));
             return true;
         }
+    }
+
+    private async Task RetireAsync(State.IStateStore store, TimeSpan after)
+    {
+        try
+        {
+            await Task.Delay(after, _time, _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // shutting down: DisposeAsync closes it
+        }
+        lock (_reloadLock)
+        {
+            if (!_retiredStates.Remove(store))
+                return;
+        }
+        await store.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Settings read once at start: the listeners, the banner and certificate paths, SmtpServer's timeouts.</summary>
@@ -262,6 +296,14 @@ public sealed class GatewayServer : IAsyncDisposable
             await current.DisposeAsync().ConfigureAwait(false);
 
         await _reloadSoon.DisposeAsync().ConfigureAwait(false);
+        List<State.IStateStore> states;
+        lock (_reloadLock)
+        {
+            states = [.. _retiredStates, _state];
+            _retiredStates.Clear();
+        }
+        foreach (var state in states)
+            await state.DisposeAsync().ConfigureAwait(false);
         _lifetime.Dispose();
         _shutdown.Dispose();
     }

@@ -13,7 +13,10 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
     /// <summary>The DNS this configuration's checks ask (its cache outlives reloads that leave <c>dns</c> alone).</summary>
     public Dns.IDnsResolver Dns { get; init; } = Gateway.Dns.NoDns.Instance;
 
-    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger, Forwarding.IUpstream? upstream = null, Dns.IDnsResolver? dns = null)
+    /// <summary>Where rate limits and greylisting count (kept across reloads that leave <c>state</c> alone); null offline.</summary>
+    public State.IStateStore? State { get; init; }
+
+    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger, Forwarding.IUpstream? upstream = null, Dns.IDnsResolver? dns = null, State.IStateStore? state = null)
     {
         var phases = new Dictionary<Phase, IReadOnlyList<FilterSlot>>();
         var rules = new Filters.RulesFilter(config.Rules.Set);
@@ -38,6 +41,6 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
             if (slots.Count > 0)
                 phases[phase] = slots;
         }
-        return new(config, new FilterPipeline(phases, logger)) { Upstream = upstream, Dns = dns ?? Gateway.Dns.NoDns.Instance };
+        return new(config, new FilterPipeline(phases, logger)) { Upstream = upstream, Dns = dns ?? Gateway.Dns.NoDns.Instance, State = state };
     }
 }

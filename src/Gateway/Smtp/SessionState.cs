@@ -27,6 +27,12 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
     /// <summary>The DNS of the configuration this session started with.</summary>
     public Gateway.Dns.IDnsResolver Dns { get; init; } = Gateway.Dns.NoDns.Instance;
 
+    /// <summary>
+    /// The rate-limit and greylisting state of the configuration this session started with; null offline
+    /// (<c>gateway explain</c>, rule tests), where those filters neither read nor change it.
+    /// </summary>
+    public Gateway.State.IStateStore? State { get; init; }
+
     /// <summary>What the connect and HELO filters said; every transaction starts from it.</summary>
     public Evaluation ConnectEvaluation { get; } = new();
 
