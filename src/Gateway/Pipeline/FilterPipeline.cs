@@ -57,11 +57,16 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
     private async ValueTask<Verdict> EvaluateAsync(FilterSlot slot, FilterContext context, CancellationToken cancellationToken)
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(slot.Budget);
         string failure;
         try
         {
-            return await slot.Filter.EvaluateAsync(context, budget.Token).AsTask().WaitAsync(budget.Token).ConfigureAwait(false);
+            var pending = slot.Filter.EvaluateAsync(context, budget.Token);
+            // Most filters answer at once (a list lookup, a cached result): no timer for those. The budget starts
+            // when a filter has to wait.
+            if (pending.IsCompletedSuccessfully)
+                return pending.Result;
+            budget.CancelAfter(slot.Budget);
+            return await pending.AsTask().WaitAsync(budget.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
