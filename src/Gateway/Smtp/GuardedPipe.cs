@@ -134,15 +134,28 @@ public sealed class GuardedPipe : ISecurableDuplexPipe
     {
         try
         {
+            // The usual end: the client sent QUIT, read 221 and closed. Readable with nothing to read is its end of
+            // stream: nothing to drain, and no exception for a shutdown of a socket the peer has closed.
+            if (_socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0)
+                return;
             _socket.Shutdown(SocketShutdown.Send);
+            // Drained with SocketAsyncEventArgs, whose errors are values: many clients reset the connection after
+            // QUIT, and an exception for each would cost more than the rest of the session's end. After 2 s the
+            // socket is closed, which ends a receive still waiting.
+            using var args = new SocketAsyncEventArgs();
+            args.SetBuffer(new byte[4096], 0, 4096);
+            TaskCompletionSource? received = null;
+            args.Completed += (_, _) => received!.TrySetResult();
             using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            var buffer = new byte[4096];
+            using var close = linger.Token.Register(() => _socket.Dispose());
             for (var total = 0; total < 64 * 1024;)
             {
-                var n = await _socket.ReceiveAsync(buffer, SocketFlags.None, linger.Token).ConfigureAwait(false);
-                if (n == 0)
+                received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_socket.ReceiveAsync(args))
+                    await received.Task.ConfigureAwait(false);
+                if (args.SocketError != SocketError.Success || args.BytesTransferred == 0)
                     break;
-                total += n;
+                total += args.BytesTransferred;
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
