@@ -41,32 +41,17 @@ public sealed class MemoryStateStore(TimeProvider time) : IStateStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var span = (long)window.TotalMilliseconds;
-        LimitDecision decision;
-        long now;
-        while (true)
+        return ValueTask.FromResult(Update(key, (slot, now) =>
         {
-            var slot = _slots.GetOrAdd(key, static _ => new Slot());
-            lock (slot)
-            {
-                if (slot.Removed)
-                    continue;
-                now = Now; // read under the lock, so that one key's events are recorded in time order
-                var events = slot.Events ??= new Queue<long>();
-                while (events.Count > 0 && events.Peek() <= now - span)
-                    events.Dequeue();
-                if (events.Count < limit)
-                {
-                    events.Enqueue(now);
-                    slot.ExpiresAt = now + span;
-                    decision = new LimitDecision(true, events.Count, TimeSpan.Zero);
-                }
-                else
-                    decision = new LimitDecision(false, events.Count, TimeSpan.FromMilliseconds(events.Peek() + span - now));
-                break;
-            }
-        }
-        Sweep(now);
-        return ValueTask.FromResult(decision);
+            var events = slot.Events ??= new Queue<long>();
+            while (events.Count > 0 && events.Peek() <= now - span)
+                events.Dequeue();
+            if (events.Count >= limit)
+                return new LimitDecision(false, events.Count, TimeSpan.FromMilliseconds(events.Peek() + span - now));
+            events.Enqueue(now);
+            slot.ExpiresAt = now + span;
+            return new LimitDecision(true, events.Count, TimeSpan.Zero);
+        }));
     }
 
     public ValueTask<GreylistDecision> GreylistAsync(string key, GreylistTimes times, CancellationToken cancellationToken)
@@ -74,43 +59,51 @@ public sealed class MemoryStateStore(TimeProvider time) : IStateStore
         var delay = (long)times.Delay.TotalMilliseconds;
         var window = (long)times.RetryWindow.TotalMilliseconds;
         var expiry = (long)times.Expiry.TotalMilliseconds;
-        GreylistDecision decision;
-        long now;
+        return ValueTask.FromResult(Update(key, (slot, now) =>
+        {
+            var known = slot.Seen && slot.ExpiresAt > now;
+            if (known && slot.Passed)
+            {
+                slot.ExpiresAt = now + expiry;
+                return new GreylistDecision(GreylistStatus.Known, TimeSpan.Zero);
+            }
+            if (known && now >= slot.First + delay)
+            {
+                slot.Passed = true;
+                slot.ExpiresAt = now + expiry;
+                return new GreylistDecision(GreylistStatus.Passed, TimeSpan.Zero);
+            }
+            if (known)
+                return new GreylistDecision(GreylistStatus.TooEarly, TimeSpan.FromMilliseconds(slot.First + delay - now));
+            slot.Seen = true;
+            slot.Passed = false;
+            slot.First = now;
+            slot.ExpiresAt = now + window;
+            return new GreylistDecision(GreylistStatus.New, times.Delay);
+        }));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> on the key's slot under its lock, with the time read under the lock (so that
+    /// one key's events are recorded in time order); a slot the sweep removed meanwhile is replaced.
+    /// </summary>
+    private T Update<T>(string key, Func<Slot, long, T> change)
+    {
         while (true)
         {
             var slot = _slots.GetOrAdd(key, static _ => new Slot());
+            T result;
+            long now;
             lock (slot)
             {
                 if (slot.Removed)
                     continue;
                 now = Now;
-                var known = slot.Seen && slot.ExpiresAt > now;
-                if (known && slot.Passed)
-                {
-                    slot.ExpiresAt = now + expiry;
-                    decision = new GreylistDecision(GreylistStatus.Known, TimeSpan.Zero);
-                }
-                else if (known && now >= slot.First + delay)
-                {
-                    slot.Passed = true;
-                    slot.ExpiresAt = now + expiry;
-                    decision = new GreylistDecision(GreylistStatus.Passed, TimeSpan.Zero);
-                }
-                else if (known)
-                    decision = new GreylistDecision(GreylistStatus.TooEarly, TimeSpan.FromMilliseconds(slot.First + delay - now));
-                else
-                {
-                    slot.Seen = true;
-                    slot.Passed = false;
-                    slot.First = now;
-                    slot.ExpiresAt = now + window;
-                    decision = new GreylistDecision(GreylistStatus.New, times.Delay);
-                }
-                break;
+                result = change(slot, now);
             }
+            Sweep(now);
+            return result;
         }
-        Sweep(now);
-        return ValueTask.FromResult(decision);
     }
 
     /// <summary>Drops the keys that have expired, at most once a minute or every 10,000 operations.</summary>
