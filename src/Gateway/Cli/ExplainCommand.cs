@@ -18,8 +18,9 @@ public static class ExplainCommand
 {
     /// <param name="DnsFile">Recorded DNS answers (<see cref="Dns.ZoneFile"/>); null: ask the configured DNS.</param>
     /// <param name="Dns">The DNS to use, already built (test-rules); overrides <paramref name="DnsFile"/>.</param>
+    /// <param name="RecordDnsFile">Where to write the DNS answers the run used, as a fixture for <paramref name="DnsFile"/>.</param>
     public sealed record Options(string ConfigPath, string MessagePath, string ClientIp, string Helo, string From, IReadOnlyList<string> To, bool Json,
-        string? DnsFile = null, Dns.IDnsResolver? Dns = null);
+        string? DnsFile = null, Dns.IDnsResolver? Dns = null, string? RecordDnsFile = null);
 
     public static async Task<int> RunAsync(Options options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -55,7 +56,22 @@ public static class ExplainCommand
             return 2;
         }
 
+        var recording = options.RecordDnsFile is null ? null : new Dns.RecordingResolver(options.Dns ?? new Dns.DnsClientResolver(result.Config!.Dns));
+        if (recording is not null)
+            options = options with { Dns = recording };
         var report = await ExplainAsync(result.Config!, options, raw, cancellationToken).ConfigureAwait(false);
+        if (recording is not null)
+        {
+            try
+            {
+                Dns.ZoneFile.Write(options.RecordDnsFile!, recording);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"cannot write {options.RecordDnsFile}: {e.Message}");
+                return 2;
+            }
+        }
 
         if (options.Json)
             stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));

@@ -26,13 +26,14 @@ public static class GatewayCommandLine
         var to = new Option<string[]>("--to") { Description = "An envelope recipient (RCPT TO); repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
         var dns = new Option<string?>("--dns") { Description = "Answer DNS queries from this fixture file (recorded answers) instead of asking DNS" };
+        var recordDns = new Option<string?>("--record-dns") { Description = "Write the DNS answers this run used to this file, as a fixture for --dns and rule tests" };
         var explain = new Command("explain", "Run the whole pipeline offline on one message and show why it gets its verdict")
         {
-            explainConfig, message, clientIp, helo, from, to, json, dns,
+            explainConfig, message, clientIp, helo, from, to, json, dns, recordDns,
         };
         explain.SetAction((parse, cancellationToken) => ExplainCommand.RunAsync(new ExplainCommand.Options(
             parse.GetValue(explainConfig)!, parse.GetValue(message)!, parse.GetValue(clientIp)!, parse.GetValue(helo)!,
-            parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(json), parse.GetValue(dns)), stdout, stderr, cancellationToken));
+            parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(json), parse.GetValue(dns), RecordDnsFile: parse.GetValue(recordDns)), stdout, stderr, cancellationToken));
 
         var testConfig = ConfigOption();
         var testFiles = new Argument<string[]>("FILES") { Description = "Test files (default: rules/tests/*.yaml beside the configuration)", Arity = ArgumentArity.ZeroOrMore };

@@ -55,6 +55,41 @@ public static class ZoneFile
         return sink.Errors.Count == 0 ? zone : null;
     }
 
+    /// <summary>
+    /// Writes recorded answers in this format: records by name; a failure as <c>TYPE: TIMEOUT</c>; a name that exists
+    /// without the records asked for as an empty list; a name that does not exist is left out.
+    /// </summary>
+    public static void Write(string path, RecordingResolver recorded)
+    {
+        var root = new YamlMappingNode();
+        foreach (var byName in recorded.Answers.GroupBy(a => a.Key.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var records = new YamlSequenceNode();
+            var exists = false;
+            foreach (var (key, boxed) in byName.OrderBy(a => a.Key.Type))
+            {
+                var (status, items) = boxed switch
+                {
+                    DnsAnswer<string> a => (a.Status, a.Records.Select(r => (YamlNode)new YamlScalarNode(r) { Style = key.Type == RecordType.TXT ? YamlDotNet.Core.ScalarStyle.DoubleQuoted : YamlDotNet.Core.ScalarStyle.Any }).ToList()),
+                    DnsAnswer<IPAddress> a => (a.Status, a.Records.Select(r => (YamlNode)new YamlScalarNode(r.ToString())).ToList()),
+                    DnsAnswer<MxHost> a => (a.Status, a.Records.Select(r => (YamlNode)new YamlSequenceNode(new YamlScalarNode(r.Preference.ToString(System.Globalization.CultureInfo.InvariantCulture)), new YamlScalarNode(r.Exchange)) { Style = YamlDotNet.Core.Events.SequenceStyle.Flow }).ToList()),
+                    _ => (DnsStatus.NxDomain, new List<YamlNode>()),
+                };
+                exists |= status != DnsStatus.NxDomain;
+                if (status == DnsStatus.Failure)
+                    records.Add(new YamlMappingNode(key.Type.ToString(), "TIMEOUT"));
+                foreach (var item in items)
+                    records.Add(new YamlMappingNode(new YamlScalarNode(key.Type.ToString()), item));
+            }
+            if (exists)
+                root.Add(byName.Key, records);
+        }
+        using var writer = new StreamWriter(path);
+        writer.WriteLine("# DNS answers recorded by gateway explain --record-dns; a name not listed does not exist.");
+        if (root.Children.Count > 0)
+            new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
+    }
+
     private static void AddRecord(ZoneResolver zone, string name, YamlNode item, ConfigErrorSink sink)
     {
         if (item is YamlScalarNode { Value: "TIMEOUT" })

@@ -101,4 +101,41 @@ public class ExplainTests
             Assert.Contains("dns.yaml:3:5: error: unknown record type 'SRV'", errors);
         }
     }
+
+    [Fact]
+    public void Records_the_dns_answers_it_used_as_a_fixture_that_repeats_the_run()
+    {
+        var (dir, config, message) = Setup("From: a@sender.test\nSubject: hi\n\nbody\n");
+        using (dir)
+        {
+            File.AppendAllText(config, "pipeline:\n  mail_from: [{ type: spf }]\n  data: [{ type: dmarc }]\nquarantine: { directory: q }\n");
+            var live = dir.Write("live.yaml", """
+                sender.test:
+                  - TXT: "v=spf1 mx include:_spf.sender.test -all"
+                  - MX: [10, mx.sender.test]
+                mx.sender.test:
+                  - A: 198.51.100.9
+                _spf.sender.test:
+                  - TXT: TIMEOUT
+                _dmarc.sender.test:
+                  - TXT: "v=DMARC1; p=quarantine; rua=mailto:\"d\"@sender.test"
+                unused.sender.test:
+                  - A: 192.0.2.99
+                """);
+            var recorded = Path.Combine(dir.Path, "recorded.yaml");
+            string[] run = ["explain", message, "--config", config, "--client-ip", "198.51.100.7", "--helo", "[198.51.100.7]", "--from", "a@sender.test", "--to", "bob@example.test"];
+
+            var (exit, first, errors) = CliRunner.Invoke([.. run, "--dns", live, "--record-dns", recorded]);
+            Assert.True(exit == 0, errors);
+            var fixture = File.ReadAllText(recorded);
+            Assert.Contains("_spf.sender.test:", fixture);
+            Assert.Contains("TXT: TIMEOUT", fixture);
+            Assert.DoesNotContain("unused.sender.test", fixture);
+
+            var (again, second, _) = CliRunner.Invoke([.. run, "--dns", recorded]);
+            Assert.Equal(0, again);
+            Assert.Equal(first.Replace(live, ""), second.Replace(recorded, ""));
+            Assert.Contains("spf    temperror", second);
+        }
+    }
 }
