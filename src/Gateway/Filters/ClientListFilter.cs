@@ -14,6 +14,8 @@ public sealed class ClientListFilter(string name, NetworkList list, VerdictKind 
 
     public IReadOnlySet<Phase> Phases => AllPhases;
 
+    public bool RunsInline => true;
+
     public ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
     {
         var client = context.Session.Remote.Address;

@@ -13,6 +13,8 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
 {
     public static readonly FilterPipeline Empty = new(new Dictionary<Phase, IReadOnlyList<FilterSlot>>(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
+    private readonly HashSet<Phase> _inline = [.. phases.Where(p => p.Value.All(s => s.Filter.RunsInline)).Select(p => p.Key)];
+
     public IReadOnlyList<FilterSlot> For(Phase phase) => phases.TryGetValue(phase, out var slots) ? slots : [];
 
     public bool Has(Phase phase) => For(phase).Count > 0;
@@ -39,8 +41,10 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
         var slots = For(context.Phase);
         if (slots.Count == 0)
             return null;
-        // Filters may spend CPU (parsing, regexes): never on the socket engine's thread (see RunCommand).
-        await Task.Yield();
+        // Filters may spend CPU (parsing, regexes, signatures): never on the socket engine's thread (see RunCommand),
+        // unless every filter of the phase is a cheap one.
+        if (!_inline.Contains(context.Phase))
+            await Task.Yield();
         foreach (var slot in slots)
         {
             var started = Stopwatch.GetTimestamp();

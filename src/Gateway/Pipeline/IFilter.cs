@@ -8,6 +8,12 @@ public interface IFilter
 
     ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// True for a filter that does little CPU work of its own (a lookup in memory, or awaiting DNS or Redis): a phase
+    /// whose filters all say so runs on the socket's thread, without a hop to the thread pool.
+    /// </summary>
+    bool RunsInline => false;
+
     /// <summary>True when the configuration lets this filter quarantine (then quarantine.directory is required).</summary>
     bool MayQuarantine => false;
 }

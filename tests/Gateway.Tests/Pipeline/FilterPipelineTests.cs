@@ -113,4 +113,31 @@ public class FilterPipelineTests
         Assert.Equal(5, evaluation.Score);
         Assert.Equal(3, evaluation.Symbols.Count);
     }
+
+    [Fact]
+    public async Task A_phase_of_cheap_filters_runs_on_the_callers_thread_and_any_other_moves_to_the_thread_pool()
+    {
+        var ranOn = new List<int>();
+        var cheap = Filter(() => { lock (ranOn) ranOn.Add(Environment.CurrentManagedThreadId); return Verdict.Continue("cheap"); });
+        cheap.RunsInline.Returns(true);
+        var costly = Filter(() => Verdict.Continue("costly"));
+        var caller = Environment.CurrentManagedThreadId;
+
+        var inline = Pipeline(("cheap", cheap, OnError.Tempfail)).RunAsync(new FilterContext(Phase.Connect, Session()), new Evaluation(), CancellationToken.None);
+        Assert.True(inline.IsCompletedSuccessfully);
+        Assert.Equal([caller], ranOn);
+
+        // The other case on a pool thread that stays busy until the pipeline is done: with no SynchronizationContext,
+        // as in the server, the hop must hand the filters to another thread.
+        ranOn.Clear();
+        var pipeline = Pipeline(("cheap", cheap, OnError.Tempfail), ("costly", costly, OnError.Tempfail));
+        var (busy, completed) = await Task.Run(() =>
+        {
+            var run = pipeline.RunAsync(new FilterContext(Phase.Connect, Session()), new Evaluation(), CancellationToken.None).AsTask();
+            return (Environment.CurrentManagedThreadId, SpinWait.SpinUntil(() => run.IsCompleted, TimeSpan.FromSeconds(10)));
+        });
+        Assert.True(completed);
+        Assert.Single(ranOn);
+        Assert.NotEqual(busy, ranOn[0]);
+    }
 }

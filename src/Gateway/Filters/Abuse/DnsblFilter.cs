@@ -24,6 +24,8 @@ public sealed class DnsblFilter(string name, IReadOnlyList<DnsblZone> zones, dou
 
     public IReadOnlySet<Phase> Phases => AllPhases;
 
+    public bool RunsInline => true;
+
     public IReadOnlyList<DnsblZone> Zones => zones;
 
     public void StartAtConnect(SessionState session) => Lookup(session);

@@ -20,6 +20,8 @@ public sealed class GreylistFilter(string name, GreylistTimes times, int network
 
     public IReadOnlySet<Phase> Phases => Served;
 
+    public bool RunsInline => true;
+
     public async ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
     {
         var session = context.Session;

@@ -23,6 +23,8 @@ public sealed class HeloFilter(string name, IReadOnlyDictionary<string, double> 
 
     public IReadOnlySet<Phase> Phases => Served;
 
+    public bool RunsInline => true;
+
     public async ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
     {
         var session = context.Session;

@@ -16,6 +16,8 @@ public sealed class RateLimitFilter(string name, RateLimitKey key, int limit, Ti
 {
     public IReadOnlySet<Phase> Phases { get; } = key.Phases;
 
+    public bool RunsInline => true;
+
     public async ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
     {
         var session = context.Session;

@@ -22,6 +22,8 @@ public sealed class ReverseDnsFilter(string name, IReadOnlyDictionary<string, do
 
     public IReadOnlySet<Phase> Phases => AllPhases;
 
+    public bool RunsInline => true;
+
     public void StartAtConnect(SessionState session) => _ = session.ReverseDnsAsync(CancellationToken.None);
 
     public async ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
