@@ -96,10 +96,60 @@ public sealed class GreylistFilterTests : IDisposable
     }
 
     [Fact]
-    public void Greylisting_runs_only_at_rcpt_to()
+    public void Greylisting_runs_only_at_rcpt_to_or_the_end_of_data()
     {
         var result = Gateway.Configuration.ConfigLoader.Load("pipeline:\n  mail_from: [{ type: greylist }]\nrelay: { domains: [example.test] }\nupstream: { directory: out }\n", "gateway.yaml", _dir.Path);
 
-        Assert.Contains(result.Errors, e => e.ToString().Contains("cannot run at mail_from; it runs at rcpt_to", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.ToString().Contains("cannot run at mail_from; it runs at rcpt_to, data", StringComparison.Ordinal));
+    }
+
+    private AbuseFilterHarness DataHarness() =>
+        new("pipeline:\n  data: [{ type: greylist, delay: 5m }]", new MemoryStateStore(_time), _dir);
+
+    private static void Deliver(Gateway.Smtp.SessionState session, string message, params string[] recipients)
+    {
+        foreach (var recipient in recipients)
+            session.Recipients.Add(AbuseFilterHarness.Path(recipient));
+        var spool = new Gateway.Smtp.MessageSpool();
+        spool.Write(System.Text.Encoding.ASCII.GetBytes(message));
+        session.Message = spool;
+    }
+
+    [Fact]
+    public async Task At_the_end_of_data_the_message_waits_while_any_of_its_triplets_does()
+    {
+        var h = DataHarness();
+        var first = h.Session();
+        Deliver(first, "From: alice@sender.test\r\n\r\nhi\r\n", "bob@example.test");
+        Assert.Equal(VerdictKind.Tempfail, (await h.RunAsync(Phase.Data, first)).Kind);
+        _time.Advance(TimeSpan.FromMinutes(6));
+
+        var both = h.Session();
+        Deliver(both, "From: alice@sender.test\r\n\r\nhi\r\n", "bob@example.test", "carol@example.test");
+        var verdict = await h.RunAsync(Phase.Data, both);
+
+        Assert.Equal(VerdictKind.Tempfail, verdict.Kind);
+        Assert.Equal("192.0.2.0/24 <alice@sender.test> <carol@example.test>: first attempt", Assert.Single(verdict.Symbols).Detail);
+    }
+
+    [Fact]
+    public async Task At_the_end_of_data_a_valid_dkim_signature_of_the_senders_domain_exempts_it()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var dns = new ZoneResolver().Add("s1._domainkey.sender.test", RecordType.TXT, "v=DKIM1; k=rsa; p=" + Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()));
+        var message = Mail.Message();
+        message.Prepare(MimeKit.EncodingConstraint.SevenBit);
+        new MimeKit.Cryptography.DkimSigner(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(rsa.ExportPkcs8PrivateKeyPem())), "sender.test", "s1")
+            .Sign(message, [MimeKit.HeaderId.From, MimeKit.HeaderId.Subject]);
+        using var bytes = new MemoryStream();
+        message.WriteTo(new MimeKit.FormatOptions { NewLineFormat = MimeKit.NewLineFormat.Dos }, bytes);
+        var h = DataHarness();
+        var session = h.Session(dns: dns);
+        Deliver(session, System.Text.Encoding.ASCII.GetString(bytes.ToArray()), "bob@example.test");
+
+        var verdict = await h.RunAsync(Phase.Data, session);
+
+        Assert.Equal(VerdictKind.Continue, verdict.Kind);
+        Assert.Equal("DKIM pass for sender.test", Assert.Single(verdict.Symbols).Detail);
     }
 }
