@@ -32,7 +32,10 @@ public sealed class GuardedPipe : ISecurableDuplexPipe
         _writer.SetStream(_network);
         // A trusted proxy sends its PROXY header before any greeting: that is not talking early.
         if (!session.Config.Server.ProxyTrusted.Any(n => n.Contains(session.Remote.Address)))
+        {
             _writer.ClientTalksWithin = ClientTalksWithinAsync;
+            _writer.ConnectBeforeGreeting = true;
+        }
         _reader = new GuardedReader(_network, session, _writer, lifetime);
     }
 

@@ -118,8 +118,8 @@ public sealed class GuardedReader : PipeReader
             _closed = true;
             return Completed();
         }
-        if (_session.RefuseEarlyTalker)
-            return await CloseAsync(Reply.EarlyTalker, cancellationToken).ConfigureAwait(false);
+        if (_session.GreetingRefusal is { } refusal)
+            return await CloseAsync(refusal, cancellationToken).ConfigureAwait(false);
         while (true)
         {
             if (_session.ErrorCount >= _session.Config.Limits.MaxErrors)
@@ -137,9 +137,10 @@ public sealed class GuardedReader : PipeReader
             }
 
             // The connect phase runs before the first command (after a PROXY header, which changes the client).
-            if (!_connected && !line.StartsWith("PROXY ", StringComparison.OrdinalIgnoreCase))
+            if (!_connected && !_session.ConnectPhaseDone && !line.StartsWith("PROXY ", StringComparison.OrdinalIgnoreCase))
             {
                 _connected = true;
+                _session.ConnectPhaseDone = true;
                 var (connectReply, _) = await SessionPhases.RunSessionPhaseAsync(_session, Pipeline.Phase.Connect, cancellationToken).ConfigureAwait(false);
                 if (connectReply is not null)
                     return await CloseAsync(connectReply, cancellationToken).ConfigureAwait(false); // refused at connect: nothing else to say

@@ -30,6 +30,12 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
     /// <summary>Waits up to the given time and says whether the client sent anything meanwhile (set by the pipe).</summary>
     public Func<TimeSpan, CancellationToken, Task<bool>>? ClientTalksWithin { get; set; }
 
+    /// <summary>
+    /// True when the client is known before the greeting (no PROXY header can change it): the connect phase then runs
+    /// before the banner, so that a client refused at connect gets the refusal instead of it, as postscreen does.
+    /// </summary>
+    public bool ConnectBeforeGreeting { get; set; }
+
     private bool _greeted;
 
     [GeneratedRegex(@", \d+ retry\(ies\) remaining\.$")]
@@ -81,18 +87,25 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
     private async ValueTask<bool> GreetingMayGoAsync(CancellationToken cancellationToken)
     {
         var server = session.Config.Server;
-        if (server.GreetingDelay <= TimeSpan.Zero || ClientTalksWithin is null)
-            return true;
-        if (!await ClientTalksWithin(server.GreetingDelay, cancellationToken).ConfigureAwait(false))
-            return true;
-        if (server.EarlyTalker == Configuration.EarlyTalkerAction.Reject)
+        if (server.GreetingDelay > TimeSpan.Zero && ClientTalksWithin is not null
+            && await ClientTalksWithin(server.GreetingDelay, cancellationToken).ConfigureAwait(false))
         {
-            session.RefuseEarlyTalker = true;
-            return false;
+            if (server.EarlyTalker == Configuration.EarlyTalkerAction.Reject)
+            {
+                session.GreetingRefusal = Reply.EarlyTalker;
+                return false;
+            }
+            var symbol = new Pipeline.Symbol("EARLY_TALKER", server.EarlyTalkerScore, $"sent data within {server.GreetingDelay.TotalSeconds:0.#}s, before the greeting");
+            session.ConnectEvaluation.Add(new Pipeline.TraceEntry(Pipeline.Phase.Connect, "early_talker", Pipeline.Verdict.Continue("early_talker", symbol), TimeSpan.Zero));
         }
-        var symbol = new Pipeline.Symbol("EARLY_TALKER", server.EarlyTalkerScore, $"sent data within {server.GreetingDelay.TotalSeconds:0.#}s, before the greeting");
-        session.ConnectEvaluation.Add(new Pipeline.TraceEntry(Pipeline.Phase.Connect, "early_talker", Pipeline.Verdict.Continue("early_talker", symbol), TimeSpan.Zero));
-        return true;
+        if (!ConnectBeforeGreeting)
+            return true;
+        session.ConnectPhaseDone = true;
+        var (refusal, _) = await SessionPhases.RunSessionPhaseAsync(session, Pipeline.Phase.Connect, cancellationToken).ConfigureAwait(false);
+        if (refusal is null)
+            return true;
+        session.GreetingRefusal = refusal;
+        return false;
     }
 
     /// <summary>Writes one of the gateway's own replies, bypassing the rewriting.</summary>

@@ -74,8 +74,11 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
 
     public int ErrorCount { get; set; }
 
-    /// <summary>Set when the client sent data before the greeting (server.greeting_delay) and is to be refused.</summary>
-    public bool RefuseEarlyTalker { get; set; }
+    /// <summary>A reply that replaces the greeting and ends the session: an early talker, or a refusal at connect.</summary>
+    public Reply? GreetingRefusal { get; set; }
+
+    /// <summary>Set once the connect phase has run (before the greeting, or at the first command after a PROXY header).</summary>
+    public bool ConnectPhaseDone { get; set; }
 
     /// <summary>The verb of the command SmtpServer is executing, for choosing enhanced status codes.</summary>
     public string? LastCommand { get; set; }

@@ -43,14 +43,14 @@ public sealed class DnsblTests : IDisposable
     }
 
     [Fact]
-    public async Task Without_delay_reject_the_first_command_gets_the_refusal_and_the_connection_closes()
+    public async Task Without_delay_reject_the_refusal_replaces_the_greeting_and_the_connection_closes()
     {
         _dns.A($"{Client}.bl.test", "127.0.0.2");
         await using var gateway = await GatewayHost.StartAsync(Yaml("{ type: dnsbl, zones: [{ zone: bl.test }] }", extra: "delay_reject: false"));
-        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        var (c, greeting) = await RawSmtpClient.OpenAsync(gateway.Port);
         await using var _c = c;
 
-        Assert.Equal("554 5.7.1 Service unavailable; client [127.0.0.1] blocked using bl.test (dnsbl)", await c.CommandAsync("EHLO client.test"));
+        Assert.Equal("554 5.7.1 Service unavailable; client [127.0.0.1] blocked using bl.test (dnsbl)", greeting);
         Assert.True(await c.IsClosedAsync());
     }
 

@@ -54,10 +54,11 @@ public sealed class RateLimitTests(RedisFixture redis) : IClassFixture<RedisFixt
                 Assert.StartsWith("250", await ok.CommandAsync("EHLO client.test"));
         }
 
-        var (client, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        // Refused instead of the greeting: the client gets no SMTP service at all.
+        var (client, greeting) = await RawSmtpClient.OpenAsync(gateway.Port);
         await using (client)
         {
-            Assert.Matches(@"^421 4\.7\.0 Too many connections from 127\.0\.0\.1, try again in \d+ seconds \(conn-rate\)$", await client.CommandAsync("EHLO client.test"));
+            Assert.Matches(@"^421 4\.7\.0 Too many connections from 127\.0\.0\.1, try again in \d+ seconds \(conn-rate\)$", greeting);
             Assert.True(await client.IsClosedAsync());
         }
     }
