@@ -52,8 +52,8 @@ public sealed class HeloFilter(string name, IReadOnlyDictionary<string, double> 
 
     internal static IFilter? Create(string name, YamlMappingReader options, string baseDirectory)
     {
-        var scores = SymbolScores.Read(options, DefaultScores);
-        var reject = SymbolScores.ReadSet(options, "reject", DefaultScores.Keys);
+        var scores = ScoreOptions.Read(options, DefaultScores);
+        var reject = ScoreOptions.ReadSet(options, "reject", DefaultScores.Keys);
         return new HeloFilter(name, scores, reject);
     }
 }

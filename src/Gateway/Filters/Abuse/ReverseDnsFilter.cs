@@ -49,7 +49,7 @@ public sealed class ReverseDnsFilter(string name, IReadOnlyDictionary<string, do
     internal static IFilter? Create(string name, YamlMappingReader options, string baseDirectory)
     {
         var rejectMissing = options.Bool("reject_missing", false);
-        var scores = SymbolScores.Read(options, DefaultScores);
+        var scores = ScoreOptions.Read(options, DefaultScores);
         return new ReverseDnsFilter(name, scores, rejectMissing);
     }
 }

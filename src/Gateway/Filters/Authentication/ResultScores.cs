@@ -7,20 +7,12 @@ internal static class ResultScores
 {
     public static IReadOnlyDictionary<string, double> Read(YamlMappingReader options, IReadOnlyDictionary<string, double> defaults, IEnumerable<string> results)
     {
-        var scores = new Dictionary<string, double>(defaults, StringComparer.Ordinal);
-        var known = results.ToArray();
-        foreach (var result in known)
-            scores.TryAdd(result, 0);
-        var r = options.Mapping("scores");
-        foreach (var result in known)
-        {
-            if (r.Number(result) is { } score)
-                scores[result] = score;
-        }
-        r.RejectUnknownKeys();
-        return scores;
+        // Every result name may be scored; those without a default score 0.
+        var all = new Dictionary<string, double>(defaults, StringComparer.Ordinal);
+        foreach (var result in results)
+            all.TryAdd(result, 0);
+        return ScoreOptions.Read(options, all);
     }
 
-    /// <summary>METHOD_RESULT, as Rspamd names its symbols (SPF_FAIL, DKIM_PASS...).</summary>
     public static string Symbol(string method, string result) => $"{method}_{result}".ToUpperInvariant();
 }

@@ -1,9 +1,9 @@
 using Gateway.Configuration;
 
-namespace Gateway.Filters.Abuse;
+namespace Gateway.Filters;
 
 /// <summary>A filter's <c>scores</c> (symbol name to score, over defaults) and <c>reject</c> (symbols that refuse) options.</summary>
-internal static class SymbolScores
+internal static class ScoreOptions
 {
     public static IReadOnlyDictionary<string, double> Read(YamlMappingReader options, IReadOnlyDictionary<string, double> defaults)
     {
