@@ -1,4 +1,5 @@
 using Gateway.Smtp;
+using Gateway.Tracking;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Logging;
@@ -18,25 +19,24 @@ public static partial class TransactionLog
         Message = "session end id={SessionId} client={Client} helo={Helo} transactions={Transactions} errors={Errors} last_reply=\"{LastReply}\" duration_ms={DurationMs}")]
     private static partial void SessionEnd(ILogger logger, string sessionId, string client, string helo, int transactions, int errors, string lastReply, long durationMs);
 
-    public static void Write(ILogger logger, SessionState session, long size, Reply reply, string upstream, string decidedBy, string? kind = null)
+    public static void Write(ILogger logger, TransactionRecord record) =>
+        Transaction(logger, record.Id, record.ClientAddress, record.Helo ?? "", record.Tls, record.Sender ?? "",
+            string.Join(",", record.Recipients.Where(r => r.Accepted).Select(r => $"<{r.Address}>")),
+            string.Join(",", record.Recipients.Where(r => !r.Accepted).Select(r => $"<{r.Address}> {r.Reply.Code} {r.Reply.Enhanced} by {r.RefusedBy}")),
+            record.Size, record.Score, string.Join(", ", record.Symbols), record.DecidedBy, record.RuleSet,
+            OutcomeName(record.Outcome), record.Reply.ToString(), record.Upstream, record.Auth, record.DnsQueries, (long)record.Duration.TotalMilliseconds);
+
+    public static string OutcomeName(TransactionOutcome outcome) => outcome switch
     {
-        var outcome = kind ?? (reply.Code == 0 ? "abandoned" : reply.IsPositive ? "delivered" : reply.IsTransient ? "tempfail" : "rejected");
-        Transaction(logger, session.TransactionId, session.Remote.Address.ToString(), session.Helo ?? "", TlsText(session),
-            session.Sender?.Address ?? "", string.Join(",", session.Recipients.Select(r => r.ToString())),
-            string.Join(",", session.RefusedRecipients), size, Math.Round(session.Evaluation.Score, 2), session.Evaluation.SymbolText,
-            decidedBy, session.Config.Rules.Set.Hash,
-            outcome, reply.ToString(), upstream, AuthText(session), session.Authentication.Dns.Count,
-            (long)(DateTimeOffset.UtcNow - session.TransactionStarted).TotalMilliseconds);
-    }
+        TransactionOutcome.Delivered => "delivered",
+        TransactionOutcome.Rejected => "rejected",
+        TransactionOutcome.Tempfailed => "tempfail",
+        TransactionOutcome.Quarantined => "quarantined",
+        TransactionOutcome.Discarded => "discarded",
+        _ => "abandoned",
+    };
 
     public static void WriteSessionEnd(ILogger logger, SessionState session, string? lastReply) =>
         SessionEnd(logger, session.Id, session.Remote.Address.ToString(), session.Helo ?? "", session.TransactionCount, session.ErrorCount,
             lastReply ?? "", (long)(DateTimeOffset.UtcNow - session.Started).TotalMilliseconds);
-
-    /// <summary>"spf=pass dkim=pass dmarc=pass": the finished checks, as in the Authentication-Results header.</summary>
-    private static string AuthText(SessionState session) =>
-        string.Join(" ", Authentication.AuthenticationReport.Results(session.Authentication).Select(r => $"{r.Method}={r.Result}"));
-
-    private static string TlsText(SessionState session) =>
-        session.TlsProtocol == System.Security.Authentication.SslProtocols.None ? "none" : $"{session.TlsProtocol}:{session.TlsCipher}";
 }

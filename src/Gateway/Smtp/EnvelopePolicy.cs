@@ -73,7 +73,9 @@ public sealed class EnvelopePolicy : IMailboxFilter
 
     private static SmtpResponseException Refused(SessionState session, SmtpPath path, SmtpResponseException e)
     {
-        session.RefusedRecipients.Add($"{path} {(int)e.Response.ReplyCode} {e.Response.Message.Split(' ')[0]} by {session.LastRefusalBy}");
+        var text = e.Response.Message.Split(' ', 2);
+        var reply = new Reply((int)e.Response.ReplyCode, text[0], text.Length > 1 ? text[1] : "");
+        session.RefusedRecipients.Add(new RefusedRecipient(path, reply, session.LastRefusalBy ?? "smtp"));
         return e;
     }
 }

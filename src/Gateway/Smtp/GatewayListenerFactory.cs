@@ -10,7 +10,7 @@ namespace Gateway.Smtp;
 /// Creates the gateway's listeners in place of SmtpServer's own, so that every accepted connection goes through
 /// the connection limits and gets a <see cref="GuardedPipe"/>.
 /// </summary>
-public sealed class GatewayListenerFactory(Func<GatewaySnapshot> snapshot, ConnectionLimiter limiter, ServerLifetime lifetime, ILogger logger) : IEndpointListenerFactory
+public sealed class GatewayListenerFactory(Func<GatewaySnapshot> snapshot, ConnectionLimiter limiter, ServerLifetime lifetime, ILogger logger, Tracking.ITransactionSink transactions) : IEndpointListenerFactory
 {
     private readonly List<IPEndPoint> _bound = [];
     private readonly Lock _lock = new();
@@ -34,7 +34,7 @@ public sealed class GatewayListenerFactory(Func<GatewaySnapshot> snapshot, Conne
             _bound.Add(local);
         logger.LogInformation("listening on {Endpoint}", local);
         Listening?.Invoke(local);
-        return new GatewayListener(listener, snapshot, limiter, lifetime, logger);
+        return new GatewayListener(listener, snapshot, limiter, lifetime, logger, transactions);
     }
 }
 
@@ -46,15 +46,17 @@ public sealed class GatewayListener : IEndpointListener
     private readonly ConnectionLimiter _limiter;
     private readonly ServerLifetime _lifetime;
     private readonly ILogger _logger;
+    private readonly Tracking.ITransactionSink _transactions;
     private readonly CancellationTokenRegistration _drainRegistration;
 
-    public GatewayListener(TcpListener listener, Func<GatewaySnapshot> snapshot, ConnectionLimiter limiter, ServerLifetime lifetime, ILogger logger)
+    public GatewayListener(TcpListener listener, Func<GatewaySnapshot> snapshot, ConnectionLimiter limiter, ServerLifetime lifetime, ILogger logger, Tracking.ITransactionSink transactions)
     {
         _listener = listener;
         _snapshot = snapshot;
         _limiter = limiter;
         _lifetime = lifetime;
         _logger = logger;
+        _transactions = transactions;
         _drainRegistration = lifetime.Draining.Register(listener.Stop);
     }
 
@@ -106,7 +108,7 @@ public sealed class GatewayListener : IEndpointListener
             {
                 _limiter.Release(address);
                 if (pipe.Session.InTransaction || pipe.Session.RefusedRecipients.Count > 0)
-                    Logging.TransactionLog.Write(_logger, pipe.Session, 0, Reply.Abandoned, "not forwarded", "client");
+                    _transactions.Record(Tracking.TransactionRecords.From(pipe.Session, 0, Reply.Abandoned, "not forwarded", "client"));
                 Logging.TransactionLog.WriteSessionEnd(_logger, pipe.Session, pipe.Replies.LastReply);
             });
         }

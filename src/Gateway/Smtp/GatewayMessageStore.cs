@@ -1,6 +1,5 @@
 using System.Buffers;
 using Gateway.Forwarding;
-using Gateway.Logging;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Logging;
 using SmtpServer;
@@ -13,7 +12,7 @@ namespace Gateway.Smtp;
 /// SmtpServer's end-of-data hook. The message itself was read by the <see cref="GuardedReader"/> into the session
 /// (SmtpServer's buffer is an empty placeholder); here it is forwarded, and the upstream's answer becomes ours.
 /// </summary>
-public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifetime, ILogger logger) : IMessageStore
+public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifetime, ILogger logger, Tracking.ITransactionSink transactions) : IMessageStore
 {
     public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
@@ -33,7 +32,7 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
             logger.LogError(e, "transaction {TransactionId}: unexpected error", session.TransactionId);
             outcome = new(Reply.LocalError, $"error: {e.GetType().Name}", "error");
         }
-        TransactionLog.Write(logger, session, size, outcome.Reply, outcome.Detail, outcome.By, outcome.Kind);
+        transactions.Record(Tracking.TransactionRecords.From(session, size, outcome.Reply, outcome.Detail, outcome.By, outcome.Kind, outcome.QuarantineId));
         session.ResetTransaction();
         return outcome.Reply.ToResponse();
     }
@@ -72,9 +71,12 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
             logger.LogError("transaction {TransactionId}: cannot quarantine: {Error}", session.TransactionId, failure);
             return new(Reply.StorageError, $"quarantine failed: {failure}", by);
         }
-        return new(config.Reply, $"quarantined as {entry.Id}", by, "quarantined");
+        return new(config.Reply, $"quarantined as {entry.Id}", by, "quarantined") { QuarantineId = entry.Id };
     }
 
     /// <summary>The reply, what happened upstream (or why nothing was sent), and who decided.</summary>
-    private sealed record Outcome(Reply Reply, string Detail, string By, string? Kind = null);
+    private sealed record Outcome(Reply Reply, string Detail, string By, string? Kind = null)
+    {
+        public string? QuarantineId { get; init; }
+    }
 }

@@ -60,7 +60,8 @@ public sealed class GatewayServer : IAsyncDisposable
         _upstreamLogger = loggerFactory.CreateLogger("upstream");
         _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
         _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns, _state);
-        _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger);
+        Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
+        _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger, Transactions);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
         var builder = new SmtpServerOptionsBuilder()
@@ -85,7 +86,7 @@ public sealed class GatewayServer : IAsyncDisposable
         services.Add(_listeners);
         services.Add(new GatewayCommandFactory());
         services.Add((IMailboxFilter)new EnvelopePolicy());
-        services.Add((IMessageStore)new GatewayMessageStore(_upstream, _lifetime, _logger));
+        services.Add((IMessageStore)new GatewayMessageStore(_upstream, _lifetime, _logger, Transactions));
         _server = new SmtpServer.SmtpServer(builder.Build(), services);
         _server.SessionFaulted += (_, e) => _logger.LogWarning(e.Exception, "session faulted: {Error}", e.Exception.Message);
     }
@@ -94,6 +95,11 @@ public sealed class GatewayServer : IAsyncDisposable
         config.Upstream.Directory is { } directory
             ? new DirectoryUpstream(directory)
             : new SmtpUpstream(config.Upstream, config.Server.Hostname, logger);
+
+    /// <summary>
+    /// Where every finished transaction goes: the log line first, then whatever else is added (metrics, tracking).
+    /// </summary>
+    public Tracking.TransactionSinks Transactions { get; } = new();
 
     /// <summary>The configuration new sessions start with.</summary>
     public GatewayConfig CurrentConfig => Volatile.Read(ref _snapshot).Config;

@@ -98,8 +98,8 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
 
     public List<SmtpPath> Recipients { get; } = [];
 
-    /// <summary>Recipients refused in this transaction, with the reply each got, for the log.</summary>
-    public List<string> RefusedRecipients { get; } = [];
+    /// <summary>Recipients refused in this transaction, with the reply each got and who decided, for the log.</summary>
+    public List<RefusedRecipient> RefusedRecipients { get; } = [];
 
     public bool InTransaction => Sender is not null;
 
@@ -170,4 +170,10 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
     }
 
     public string TransactionId => $"{Id}.{TransactionCount}";
+}
+
+/// <summary>A recipient refused at RCPT: the reply it got and the filter, rule or policy that decided.</summary>
+public sealed record RefusedRecipient(SmtpPath Path, Reply Reply, string By)
+{
+    public override string ToString() => $"{Path} {Reply.Code} {Reply.Enhanced} by {By}";
 }

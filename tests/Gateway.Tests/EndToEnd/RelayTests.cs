@@ -88,6 +88,9 @@ public class RelayTests
         }
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
         Assert.Contains("from=<a@sender.test> to= refused=<eve@other.test> 554 5.7.1 by relay", line);
-        Assert.Contains("outcome=abandoned", line);
+        // Every recipient refused: the transaction was refused, not abandoned (a log count of refusals must see it).
+        Assert.Contains("by=relay", line);
+        Assert.Contains("outcome=rejected", line);
+        Assert.Contains("reply=\"554 5.7.1 Relay access denied\"", line);
     }
 }
