@@ -67,10 +67,19 @@ public sealed class AuthenticationState(SessionState session)
         var dkim = DkimAsync(cancellationToken);
         await Task.WhenAll([spf, dkim, .. prefetch]).ConfigureAwait(false);
         var input = new DmarcInput(author,
-            new SpfInput(session.Sender is { IsNull: false } sender ? sender.Domain : null, Verdict(spf.Result.Result)),
+            new SpfInput(SpfIdentityDomain(spf.Result), Verdict(spf.Result.Result)),
             [.. dkim.Result.Where(d => d.Domain is not null).Select(d => new DkimInput(d.Domain!, Verdict(d.Result)))]);
         return await new DmarcEvaluator(Dns, Config.PublicSuffixList, static () => Random.Shared.Next(100)).EvaluateAsync(input, cancellationToken).ConfigureAwait(false);
     });
+
+    /// <summary>
+    /// The domain of the SPF identity DMARC aligns: the MAIL FROM domain, or for the null reverse-path (bounces,
+    /// DSNs) the HELO name that SPF checked as postmaster@HELO (RFC 7489 4.1 with RFC 7208 2.4).
+    /// </summary>
+    private string? SpfIdentityDomain(SpfOutcome spf) =>
+        session.Sender is { IsNull: false } sender ? sender.Domain
+        : spf.Result == SpfResult.None && spf.Domain.Length == 0 ? null
+        : spf.Domain.TrimEnd('.');
 
     private static AuthVerdict Verdict(SpfResult result) => result switch
     {

@@ -72,6 +72,29 @@ public sealed class AuthenticationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bounce_from_a_reject_domain_passes_dmarc_through_its_helo_name()
+    {
+        // The sender's own domain has no SPF pass for us; its outbound host's HELO name does, and aligns (relaxed).
+        _dns.Txt("sender.test", "v=spf1 -all").Txt("mta.sender.test", "v=spf1 ip4:127.0.0.0/8 -all");
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(Yaml("{ type: spf }, { type: dmarc }"), upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO mta.sender.test"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<>"));
+            Assert.StartsWith("250", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            Assert.StartsWith("250", await c.CommandAsync(
+                "From: Mail Delivery System <mailer-daemon@sender.test>\r\nTo: bob@example.test\r\nSubject: Undelivered Mail\r\n\r\nSorry.\r\n."));
+        }
+
+        var results = AuthenticationResults(Assert.Single(upstream.Messages));
+        Assert.Contains("spf=pass smtp.mailfrom=postmaster@mta.sender.test", results);
+        Assert.Contains("dmarc=pass header.from=sender.test", results);
+    }
+
+    [Fact]
     public async Task An_spf_fail_is_refused_at_mail_from_when_the_filter_says_so()
     {
         _dns.Txt("sender.test", "v=spf1 ip4:192.0.2.0/24 -all");

@@ -41,6 +41,33 @@ public sealed class AuthenticationFilterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bounce_from_a_reject_domain_passes_dmarc_through_the_spf_of_its_helo_name()
+    {
+        // MAIL FROM:<> is checked as postmaster@HELO (RFC 7208 2.4), and that identity is what DMARC aligns (RFC 7489 4.1).
+        var dns = Dns(spf: "v=spf1 -all").Add("mail.sender.test", RecordType.TXT, "v=spf1 ip4:192.0.2.0/24 -all");
+        var bounce = "From: Mail Delivery System <mailer-daemon@sender.test>\r\nTo: bob@example.test\r\nSubject: Undelivered\r\n\r\nSorry.\r\n";
+
+        var report = await OfflineRun.RunAsync(OfflineRun.Config(AllFilters, _dir), dns, bounce, from: "");
+
+        Assert.Equal("forward", report.Verdict);
+        var header = Assert.Single(report.Headers, h => h.StartsWith("Authentication-Results:", StringComparison.Ordinal));
+        Assert.Contains("spf=pass smtp.mailfrom=postmaster@mail.sender.test", header);
+        Assert.Contains("dmarc=pass header.from=sender.test", header);
+    }
+
+    [Fact]
+    public async Task A_bounce_whose_helo_name_fails_spf_is_still_refused_by_a_reject_policy()
+    {
+        var dns = Dns().Add("mail.sender.test", RecordType.TXT, "v=spf1 ip4:198.51.100.0/24 -all");
+        var bounce = "From: Mail Delivery System <mailer-daemon@sender.test>\r\nTo: bob@example.test\r\nSubject: Undelivered\r\n\r\nSorry.\r\n";
+
+        var report = await OfflineRun.RunAsync(OfflineRun.Config(AllFilters, _dir), dns, bounce, from: "");
+
+        Assert.Equal("reject", report.Verdict);
+        Assert.Equal("dmarc", report.DecidedBy);
+    }
+
+    [Fact]
     public async Task A_dmarc_quarantine_policy_failure_is_quarantined()
     {
         var report = await OfflineRun.RunAsync(OfflineRun.Config(AllFilters, _dir), Dns(dmarc: "v=DMARC1; p=quarantine"), Message, clientIp: "203.0.113.5");
