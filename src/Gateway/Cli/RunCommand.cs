@@ -30,7 +30,16 @@ public static class RunCommand
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
-        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; _ = Task.Run(server.Reload); });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            _ = Task.Run(() =>
+            {
+                SystemdNotify.Reloading();
+                server.Reload();
+                SystemdNotify.Ready();
+            });
+        });
         using var registration = cancellationToken.Register(() => stop.TrySetResult());
 
         try
@@ -45,7 +54,10 @@ public static class RunCommand
         logger.LogInformation("gateway {Version} started as {Hostname}; upstream {Upstream}", typeof(RunCommand).Assembly.GetName().Version,
             config.Server.Hostname, config.Upstream.Directory ?? string.Join(", ", config.Upstream.Hosts));
 
+        SystemdNotify.Ready();
+
         await Task.WhenAny(stop.Task, server.Completion).ConfigureAwait(false);
+        SystemdNotify.Stopping();
         await server.StopAsync().ConfigureAwait(false);
         return 0;
     }

@@ -75,6 +75,40 @@ public class CliTests
         }
     }
 
+    [Fact]
+    public async Task Run_tells_systemd_when_it_is_ready_and_when_it_stops()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.Write("gateway.yaml", "server:\n  listen: [\"127.0.0.1:0\"]\n  hostname: mx.test.example\nrelay:\n  domains: [example.test]\nupstream:\n  directory: ./delivered\n");
+        var socketPath = Path.Combine(dir.Path, "notify.sock");
+        using var notify = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        notify.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        var info = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "gateway.dll"), "run", "--config", config])
+        {
+            RedirectStandardOutput = true,
+            WorkingDirectory = dir.Path,
+        };
+        info.Environment["NOTIFY_SOCKET"] = socketPath;
+        using var process = Process.Start(info)!;
+        try
+        {
+            var buffer = new byte[512];
+            async Task<string> NextAsync() =>
+                System.Text.Encoding.UTF8.GetString(buffer, 0, await notify.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(30)));
+
+            Assert.StartsWith("READY=1", await NextAsync());
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            Assert.StartsWith("STOPPING=1", await NextAsync());
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill();
+        }
+    }
+
     /// <summary>Runs the real gateway process, sends one message, stops it with SIGTERM; returns its log lines.</summary>
     private static async Task<(List<string> Lines, TempDirectory Dir)> RunGatewayAsync(string logFormat)
     {
