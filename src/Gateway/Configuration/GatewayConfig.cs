@@ -29,6 +29,9 @@ public sealed record GatewayConfig(
     /// <summary>Where rate limits and greylisting keep their counters (memory or a shared Redis).</summary>
     public State.StateConfig State { get; init; } = Gateway.State.StateConfig.Default;
 
+    /// <summary>DKIM signing of outbound mail and ARC sealing of inbound mail.</summary>
+    public Signing.SigningConfig Signing { get; init; } = Gateway.Signing.SigningConfig.None;
+
     /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
 }

@@ -12,7 +12,7 @@ namespace Gateway.Smtp;
 /// SmtpServer's end-of-data hook. The message itself was read by the <see cref="GuardedReader"/> into the session
 /// (SmtpServer's buffer is an empty placeholder); here it is forwarded, and the upstream's answer becomes ours.
 /// </summary>
-public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifetime, ILogger logger, Tracking.ITransactionSink transactions) : IMessageStore
+public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifetime, ILogger logger, Tracking.ITransactionSink transactions, TimeProvider time) : IMessageStore
 {
     public async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
@@ -53,8 +53,27 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
             session.Config.Server.Hostname);
         if (decision.Quarantine)
             return await QuarantineAsync(session, envelope, header, content, decision.By, linked.Token).ConfigureAwait(false);
-        var result = await (session.Upstream ?? upstream).DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);
-        return new(result.Reply, result.Detail, "upstream");
+        var signed = await SignAsync(session, content, linked.Token).ConfigureAwait(false);
+        var result = await (session.Upstream ?? upstream).DeliverAsync(envelope, signed.Headers + header, content, linked.Token).ConfigureAwait(false);
+        return new(result.Reply, signed.Note.Length == 0 ? result.Detail : $"{signed.Note}; {result.Detail}", "upstream");
+    }
+
+    /// <summary>
+    /// DKIM signature or ARC seal. A message that cannot be signed goes out unsigned with a warning: the same
+    /// message would fail again, so deferring it would only make the sender retry for days.
+    /// </summary>
+    private async Task<Signing.SigningResult> SignAsync(SessionState session, Stream content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Signing.MessageSigning.HeadersAsync(session, content, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or Org.BouncyCastle.Crypto.CryptoException)
+        {
+            content.Position = 0;
+            logger.LogWarning("transaction {TransactionId}: not signed: {Error}", session.TransactionId, e.Message);
+            return new Signing.SigningResult("", $"not signed: {UpstreamReply.Clean(e.Message)}");
+        }
     }
 
     private async Task<Outcome> QuarantineAsync(SessionState session, Envelope envelope, string header, Stream content, string by, CancellationToken cancellationToken)

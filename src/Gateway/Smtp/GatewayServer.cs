@@ -86,7 +86,7 @@ public sealed class GatewayServer : IAsyncDisposable
         services.Add(_listeners);
         services.Add(new GatewayCommandFactory());
         services.Add((IMailboxFilter)new EnvelopePolicy());
-        services.Add((IMessageStore)new GatewayMessageStore(_upstream, _lifetime, _logger, Transactions));
+        services.Add((IMessageStore)new GatewayMessageStore(_upstream, _lifetime, _logger, Transactions, _time));
         _server = new SmtpServer.SmtpServer(builder.Build(), services);
         _server.SessionFaulted += (_, e) => _logger.LogWarning(e.Exception, "session faulted: {Error}", e.Exception.Message);
     }
