@@ -49,6 +49,7 @@ public static partial class ConfigLoader
         var dns = ReadDns(top.Mapping("dns"));
         var authentication = ReadAuthentication(top.Mapping("authentication"), baseDirectory);
         var state = ReadState(top.Mapping("state"));
+        var admin = ReadAdmin(top);
         top.RejectUnknownKeys();
 
         var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging)
@@ -59,6 +60,7 @@ public static partial class ConfigLoader
             Dns = dns,
             Authentication = authentication,
             State = state,
+            Admin = admin,
         };
         if (quarantine.Directory is null)
         {

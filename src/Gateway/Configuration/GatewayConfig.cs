@@ -29,6 +29,9 @@ public sealed record GatewayConfig(
     /// <summary>Where rate limits and greylisting keep their counters (memory or a shared Redis).</summary>
     public State.StateConfig State { get; init; } = Gateway.State.StateConfig.Default;
 
+    /// <summary>The admin listener (metrics, health); null: none.</summary>
+    public Admin.AdminConfig? Admin { get; init; }
+
     /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
 }
