@@ -37,7 +37,7 @@ internal static partial class YamlErrors
             _ when lower.Contains("anchor") || lower.Contains("alias") =>
                 "an anchor or alias (& or *) that cannot be used here; quote values that start with & or *",
             _ when lower.Contains("duplicate key") =>
-                "the same key appears twice in this mapping",
+                "duplicate key: the same key appears twice in this mapping",
             _ => text.Length > 0 ? char.ToLowerInvariant(text[0]) + text[1..].TrimEnd('.') : "not valid YAML",
         };
     }

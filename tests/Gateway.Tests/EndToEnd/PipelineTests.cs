@@ -102,7 +102,7 @@ public class PipelineTests
         Assert.Equal("5.7.1 Message refused by policy (score 12 reaches 10)", e.Message);
         Assert.Empty(upstream.Messages);
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
-        Assert.Contains("by=score rules=none outcome=rejected", line);
+        Assert.Contains("outcome=rejected by=score", line);
     }
 
     [Fact]
