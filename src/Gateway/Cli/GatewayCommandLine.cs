@@ -18,6 +18,10 @@ public static class GatewayCommandLine
         var check = new Command("check", "Validate the configuration: print every error with file, line and column; exit 1 on any") { checkConfig };
         check.SetAction(parse => CheckCommand.Run(parse.GetValue(checkConfig)!, stdout, stderr));
 
+        var showConfig = ConfigOption();
+        var configCommand = new Command("config", "Print the effective configuration, defaults included, one 'section.key = value' a line") { showConfig };
+        configCommand.SetAction(parse => ConfigCommand.Run(parse.GetValue(showConfig)!, stdout, stderr));
+
         var explainConfig = ConfigOption();
         var message = new Argument<string>("MESSAGE") { Description = "The message file (.eml)" };
         var clientIp = new Option<string>("--client-ip") { Description = "The client's address", DefaultValueFactory = _ => "192.0.2.1" };
@@ -52,7 +56,7 @@ public static class GatewayCommandLine
             quarantine.Add(sub);
         }
 
-        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, explain, testRules, quarantine };
+        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, configCommand, explain, testRules, quarantine };
     }
 
     private static Option<string> ConfigOption() => new("--config", "-c")

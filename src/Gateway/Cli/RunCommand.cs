@@ -22,9 +22,11 @@ public static class RunCommand
         // Legacy charsets (ISO-2022-JP, windows-125x, KOI8-R...) in MIME need the code pages provider.
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
-        using var loggerFactory = CreateLoggerFactory(config.Logging);
+        using var logging = new Logging.GatewayLoggerProvider(config.Logging);
+        using var loggerFactory = Logging.GatewayLoggerProvider.CreateFactory(logging);
         var logger = loggerFactory.CreateLogger("gateway");
         await using var server = new GatewayServer(config, loggerFactory, configPath: configPath);
+        logging.Follow(server);
 
         // Signals are handled from before the first connection can arrive.
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,11 +50,28 @@ public static class RunCommand
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            logger.LogCritical("cannot listen: {Error}", e.Message);
+            // The endpoint the listeners did not bind is the one that failed.
+            var failed = config.Server.Listen.Where(ep => !server.Endpoints.Any(b => b.Address.Equals(ep.Address) && (ep.Port == 0 || b.Port == ep.Port))).ToList();
+            stderr.WriteLine($"cannot listen on {string.Join(", ", failed.Count > 0 ? failed : config.Server.Listen)}: {Admin.SocketErrors.Describe(e)}");
             return 1;
         }
-        logger.LogInformation("gateway {Version} started as {Hostname}; upstream {Upstream}", typeof(RunCommand).Assembly.GetName().Version,
-            config.Server.Hostname, config.Upstream.Directory ?? string.Join(", ", config.Upstream.Hosts));
+        Admin.AdminHost? admin = null;
+        if (config.Admin is { } adminConfig)
+        {
+            try
+            {
+                admin = await Admin.AdminHost.StartAsync(adminConfig, server, loggerFactory).ConfigureAwait(false);
+            }
+            catch (Admin.AdminListenException e)
+            {
+                stderr.WriteLine(e.Message);
+                return 1;
+            }
+        }
+        await using var adminHost = admin;
+        logger.LogInformation("gateway {Version} started as {Hostname}; upstream {Upstream}{Admin}", typeof(RunCommand).Assembly.GetName().Version,
+            config.Server.Hostname, config.Upstream.Directory ?? string.Join(", ", config.Upstream.Hosts),
+            admin is null ? "" : $"; admin http://{string.Join(", http://", admin.Endpoints)}");
 
         SystemdNotify.Ready();
 
@@ -75,25 +94,4 @@ public static class RunCommand
         if (Environment.GetEnvironmentVariable(name) is null)
             Environment.SetEnvironmentVariable(name, "1");
     }
-
-    public static ILoggerFactory CreateLoggerFactory(LoggingConfig config) => LoggerFactory.Create(builder =>
-    {
-        builder.SetMinimumLevel(config.Level);
-        builder.AddFilter("MailKit", LogLevel.Warning);
-        if (config.Format == LogFormat.Json)
-            builder.AddJsonConsole(o =>
-            {
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                o.UseUtcTimestamp = true;
-                o.IncludeScopes = false;
-            });
-        else
-            builder.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                o.UseUtcTimestamp = true;
-                o.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
-    });
 }

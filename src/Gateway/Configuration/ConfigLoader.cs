@@ -50,6 +50,7 @@ public static partial class ConfigLoader
         var authentication = ReadAuthentication(top.Mapping("authentication"), baseDirectory);
         var state = ReadState(top.Mapping("state"));
         var signing = ReadSigning(top.Mapping("signing"), baseDirectory);
+        var admin = ReadAdmin(top);
         top.RejectUnknownKeys();
 
         var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging)
@@ -61,6 +62,7 @@ public static partial class ConfigLoader
             Authentication = authentication,
             State = state,
             Signing = signing,
+            Admin = admin,
         };
         if (quarantine.Directory is null)
         {

@@ -31,6 +31,8 @@ public sealed record GatewayConfig(
 
     /// <summary>DKIM signing of outbound mail and ARC sealing of inbound mail.</summary>
     public Signing.SigningConfig Signing { get; init; } = Gateway.Signing.SigningConfig.None;
+    /// <summary>The admin listener (metrics, health); null: none.</summary>
+    public Admin.AdminConfig? Admin { get; init; }
 
     /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];

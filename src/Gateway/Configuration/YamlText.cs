@@ -22,13 +22,13 @@ internal static class YamlText
         }
         catch (YamlException e)
         {
-            sink.Errors.Add(new ConfigError(sink.File, e.Start.Line, e.Start.Column, $"invalid YAML: {e.Message}"));
+            sink.Errors.Add(new ConfigError(sink.File, e.Start.Line, e.Start.Column, $"invalid YAML: {YamlErrors.Describe(e.Message)}"));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             // YamlDotNet throws these for some malformed input (an unclosed flow sequence at the end of the file).
             var at = scanner.CurrentPosition;
-            sink.Errors.Add(new ConfigError(sink.File, at.Line, at.Column, $"invalid YAML: {e.Message} (an unclosed [ or {{?)"));
+            sink.Errors.Add(new ConfigError(sink.File, at.Line, at.Column, $"invalid YAML: the file ends inside a list or mapping (an unclosed [ or {{?)"));
         }
         return false;
     }

@@ -53,11 +53,28 @@ public sealed class DnsClientResolver : IDnsResolver
     {
         var key = DnsNames.Normalize(name);
         if (_cache.TryGet<T>(type.ToString(), key, out var cached))
+        {
+            Admin.GatewayMetrics.Dns(Admin.DnsResult.Cached);
             return ValueTask.FromResult(cached);
+        }
         return new(LookupAsync(key, type, select, cancellationToken));
     }
 
     private async Task<DnsAnswer<T>> LookupAsync<T>(string name, QueryType type, Func<DnsResourceRecord, T?> select, CancellationToken cancellationToken)
+        where T : class
+    {
+        var answer = await AskAsync(name, type, select, cancellationToken).ConfigureAwait(false);
+        Admin.GatewayMetrics.Dns(answer.Status switch
+        {
+            DnsStatus.Ok => Admin.DnsResult.Ok,
+            DnsStatus.NoData => Admin.DnsResult.NoData,
+            DnsStatus.NxDomain => Admin.DnsResult.NxDomain,
+            _ => Admin.DnsResult.Failure,
+        });
+        return answer;
+    }
+
+    private async Task<DnsAnswer<T>> AskAsync<T>(string name, QueryType type, Func<DnsResourceRecord, T?> select, CancellationToken cancellationToken)
         where T : class
     {
         if (!DnsNames.IsValidQueryName(name))

@@ -63,6 +63,7 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
                 rule.Mode.ToString().ToLowerInvariant(), rule.Action.ToString().ToLowerInvariant(), rule.Score));
             if (!match.Matched)
                 continue;
+            Admin.GatewayMetrics.RuleMatched(rule.Id, rule.Mode);
             if (rule.Mode == RuleMode.Monitor)
             {
                 var would = rule.Action == RuleAction.None ? $"score {rule.Score:0.##}" : rule.Action.ToString().ToLowerInvariant();

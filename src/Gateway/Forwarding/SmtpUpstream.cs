@@ -24,6 +24,7 @@ public sealed class SmtpUpstream(UpstreamConfig config, string localDomain, ILog
 
     public async Task<UpstreamResult> DeliverAsync(Envelope envelope, string header, Stream message, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var mime = RawMessageBody.Wrap(header, message);
         var size = Encoding.UTF8.GetByteCount(header) + message.Length;
         var sender = ToMailbox(envelope.Sender);
@@ -44,12 +45,14 @@ public sealed class SmtpUpstream(UpstreamConfig config, string localDomain, ILog
             {
                 var text = await client.SendAsync(options, mime, sender, recipients, cancellationToken).ConfigureAwait(false);
                 Release(client);
+                Admin.GatewayMetrics.UpstreamAnswered(client.Host, started);
                 return new UpstreamResult(UpstreamReply.From(250, text), $"{client.Host} accepted");
             }
             catch (SmtpCommandException e)
             {
                 // MailKit has sent RSET: the connection is still good.
                 Release(client);
+                Admin.GatewayMetrics.UpstreamAnswered(client.Host, started);
                 var code = (int)e.StatusCode;
                 if (code == 421)
                     code = 451; // the upstream closing on us is our problem to retry, not our client's to close
@@ -71,6 +74,7 @@ public sealed class SmtpUpstream(UpstreamConfig config, string localDomain, ILog
             {
                 var beforeTransaction = !client.SenderAccepted;
                 Discard(client);
+                Admin.GatewayMetrics.UpstreamFailed(client.Host);
                 if (reused && beforeTransaction)
                 {
                     logger.LogDebug("pooled connection to {Host} failed ({Error}); retrying on a new one", client.Host, e.Message);
@@ -135,6 +139,7 @@ public sealed class SmtpUpstream(UpstreamConfig config, string localDomain, ILog
                 var reason = e is OperationCanceledException ? "connect timed out" : UpstreamReply.Clean(e.Message);
                 logger.LogWarning("upstream {Host} unavailable: {Error}", host, reason);
                 failures.Add($"{host}: {reason}");
+                Admin.GatewayMetrics.UpstreamFailed(host.ToString());
                 client.Dispose();
             }
         }

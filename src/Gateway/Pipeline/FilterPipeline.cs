@@ -50,6 +50,7 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
             var started = Stopwatch.GetTimestamp();
             var verdict = await EvaluateAsync(slot, context, cancellationToken).ConfigureAwait(false);
             evaluation.Add(new TraceEntry(context.Phase, slot.Name, verdict, Stopwatch.GetElapsedTime(started)));
+            Admin.GatewayMetrics.FilterEvaluated(slot.Name, Stopwatch.GetElapsedTime(started));
             if (verdict.IsFinal)
                 return verdict;
             if (verdict.Kind == VerdictKind.Accept)

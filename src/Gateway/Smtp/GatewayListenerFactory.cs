@@ -98,6 +98,7 @@ public sealed class GatewayListener : IEndpointListener
 
             var session = new SessionState(SessionIds.Next(), config, remote, local, snapshot.Pipeline) { Lifetime = _lifetime, Upstream = snapshot.Upstream, Dns = snapshot.Dns, State = snapshot.State };
             context.Properties[SessionState.PropertyKey] = session;
+            Admin.GatewayMetrics.SessionStarted();
             // DNS list lookups start while the greeting goes out, unless a PROXY header may still change the client.
             if (!config.Server.ProxyTrusted.Any(n => n.Contains(address)))
                 snapshot.Pipeline.StartAtConnect(session);
@@ -107,6 +108,7 @@ public sealed class GatewayListener : IEndpointListener
             return new GuardedPipe(socket, session, _lifetime, pipe =>
             {
                 _limiter.Release(address);
+                Admin.GatewayMetrics.SessionEnded();
                 if (pipe.Session.InTransaction || pipe.Session.RefusedRecipients.Count > 0)
                     _transactions.Record(Tracking.TransactionRecords.From(pipe.Session, 0, Reply.Abandoned, "not forwarded", "client"));
                 Logging.TransactionLog.WriteSessionEnd(_logger, pipe.Session, pipe.Replies.LastReply);

@@ -61,6 +61,8 @@ public sealed class GatewayServer : IAsyncDisposable
         _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
         _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns, _state);
         Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
+        Transactions.Add(new Admin.MetricsSink());
+        Admin.GatewayMetrics.ConfigLoaded(config.Rules.Set.Hash, reload: false);
         _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger, Transactions);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
@@ -101,6 +103,12 @@ public sealed class GatewayServer : IAsyncDisposable
     /// </summary>
     public Tracking.TransactionSinks Transactions { get; } = new();
 
+    /// <summary>Raised after a reload was taken, with the new configuration (logging applies it).</summary>
+    public event Action<GatewayConfig>? Reloaded;
+
+    /// <summary>Where rate limits and greylisting keep their counters now (health checks ask it).</summary>
+    public State.IStateStore StateStore => _state;
+
     /// <summary>The configuration new sessions start with.</summary>
     public GatewayConfig CurrentConfig => Volatile.Read(ref _snapshot).Config;
 
@@ -121,6 +129,7 @@ public sealed class GatewayServer : IAsyncDisposable
             {
                 _logger.LogError("configuration reload refused, still serving rules={Rules}: {Errors}", current.Config.Rules.Set.Hash,
                     string.Join(" | ", result.Errors));
+                Admin.GatewayMetrics.ConfigReloadFailed();
                 return false;
             }
             // A changed upstream gets a new connection pool; sessions that started with the old one keep it.
@@ -147,6 +156,8 @@ public sealed class GatewayServer : IAsyncDisposable
             WatchFiles(next.Config);
             Volatile.Write(ref _snapshot, next);
             _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);
+            Admin.GatewayMetrics.ConfigLoaded(next.Config.Rules.Set.Hash, reload: true);
+            Reloaded?.Invoke(next.Config);
             var restart = RestartOnly(_config, next.Config);
             if (restart.Count > 0)
                 _logger.LogWarning("these changes take effect only after a restart: {Settings}", string.Join(", ", restart));
@@ -286,7 +297,7 @@ public sealed class GatewayServer : IAsyncDisposable
             {
                 await _running.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException) // a bind failure: StartAsync reported it
             {
             }
         }

@@ -160,6 +160,7 @@ public sealed partial class ReplyWriter(SessionState session, TimeSpan writeTime
 
     private void Count(int code)
     {
+        Admin.GatewayMetrics.Replied(code);
         if (code is >= 400 and < 600 && code != 421)
             session.ErrorCount++;
     }

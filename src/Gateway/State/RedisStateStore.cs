@@ -10,7 +10,7 @@ namespace Gateway.State;
 /// made in the background and remade on its own, commands fail at once while there is none, and no check waits
 /// longer than <see cref="StateConfig.Timeout"/>. An outage is logged once when it starts and once when it ends.
 /// </summary>
-public sealed class RedisStateStore : IStateStore
+public sealed class RedisStateStore : IStateStore, Admin.IReadinessCheck
 {
     private readonly StateConfig _config;
     private readonly ILogger _logger;
@@ -42,6 +42,23 @@ public sealed class RedisStateStore : IStateStore
     }
 
     public string Description => _config.Description;
+
+    public string ReadinessName => "state";
+
+    /// <summary>Readiness: Redis answers PING within the configured timeout.</summary>
+    public async ValueTask<string?> CheckReadinessAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var connection = await _connection.WaitAsync(_config.Timeout, cancellationToken).ConfigureAwait(false);
+            await connection.GetDatabase().PingAsync().WaitAsync(_config.Timeout, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            return $"{Description}: {(e is TimeoutException and not RedisTimeoutException ? $"no answer within {_config.Timeout.TotalMilliseconds:0} ms" : e.Message)}";
+        }
+    }
 
     private async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions options)
     {
@@ -112,6 +129,7 @@ public sealed class RedisStateStore : IStateStore
         {
             var why = e is TimeoutException and not RedisTimeoutException ? $"no answer within {_config.Timeout.TotalMilliseconds:0} ms" : e.Message;
             Down(why);
+            Admin.GatewayMetrics.StateError();
             throw new StateUnavailableException($"{Description}: {why}", e);
         }
     }

@@ -31,6 +31,7 @@ public static class TransactionRecords
         foreach (var accepted in session.Recipients)
             recipients.Add(new RecipientOutcome(accepted.Address, true, reply, outcome));
         var now = DateTimeOffset.UtcNow;
+        var (messageId, subject) = HeaderScan.Find(session.Message);
         return new TransactionRecord
         {
             Id = session.TransactionId,
@@ -44,6 +45,8 @@ public static class TransactionRecords
             Sender = session.Sender?.Address,
             Recipients = recipients,
             Size = size,
+            MessageId = messageId,
+            Subject = subject,
             Outcome = outcome,
             DecidedBy = decidedBy,
             Score = Math.Round(session.Evaluation.Score, 2),

@@ -53,7 +53,7 @@ public class CliTests
         var (lines, dir) = await RunGatewayAsync("text");
         using (dir)
         {
-            Assert.Contains(lines, l => Regex.IsMatch(l, @"transaction id=\w+\.1 client=127\.0\.0\.1 helo=client\.test tls=none from=<alice@sender\.test> to=<bob@example\.test> refused= size=\d+ score=0 symbols="""" by=upstream rules=none outcome=delivered"));
+            Assert.Contains(lines, l => Regex.IsMatch(l, @"transaction id=\w+\.1 outcome=delivered by=upstream reply=""250 [^""]*"" client=127\.0\.0\.1 helo=""client\.test"" tls=none from=""<alice@sender\.test>"" to=""<bob@example\.test>"" refused="""" .*size=\d+ score=0 symbols="""" rules=none"));
             Assert.Contains(lines, l => l.Contains("stopped"));
         }
     }
@@ -64,14 +64,13 @@ public class CliTests
         var (lines, dir) = await RunGatewayAsync("json");
         using (dir)
         {
-            var transaction = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
-                .Single(e => e.GetProperty("EventId").GetInt32() == 100);
-            var state = transaction.GetProperty("State");
-            Assert.Equal("alice@sender.test", state.GetProperty("Sender").GetString());
-            Assert.Equal("<bob@example.test>", state.GetProperty("Recipients").GetString());
-            Assert.Equal("delivered", state.GetProperty("Outcome").GetString());
-            Assert.Equal("127.0.0.1", state.GetProperty("Client").GetString());
-            Assert.StartsWith("250 2.0.0", state.GetProperty("Reply").GetString());
+            var state = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+                .Single(e => e.TryGetProperty("event", out var ev) && ev.GetString() == "transaction");
+            Assert.Equal("alice@sender.test", state.GetProperty("from").GetString());
+            Assert.Equal("bob@example.test", state.GetProperty("recipients")[0].GetProperty("address").GetString());
+            Assert.Equal("delivered", state.GetProperty("outcome").GetString());
+            Assert.Equal("127.0.0.1", state.GetProperty("client").GetString());
+            Assert.StartsWith("250 2.0.0", state.GetProperty("reply").GetString());
         }
     }
 
@@ -132,7 +131,7 @@ public class CliTests
                 lines.Add(line);
                 var m = Regex.Match(line, @"listening on 127\.0\.0\.1:(\d+)");
                 if (!m.Success && line.StartsWith('{'))
-                    m = Regex.Match(System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("Message").GetString()!, @"listening on 127\.0\.0\.1:(\d+)");
+                    m = Regex.Match(System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("message").GetString()!, @"listening on 127\.0\.0\.1:(\d+)");
                 if (m.Success)
                     port = int.Parse(m.Groups[1].Value);
             }

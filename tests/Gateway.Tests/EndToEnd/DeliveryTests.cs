@@ -23,8 +23,8 @@ public class DeliveryTests
         Assert.Matches(@"^Received: from client\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.test\.example with ESMTP\r\n\tid \w+\.1\r\n\tfor <bob@example\.test>; ", header);
         Assert.Contains("Subject: hello", received.Text);
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
-        Assert.Contains("client=127.0.0.1 helo=client.test tls=none from=<alice@sender.test> to=<bob@example.test>", line);
-        Assert.Contains("outcome=delivered reply=\"250 2.0.0 Ok: queued as TEST\"", line);
+        Assert.Contains("client=127.0.0.1 helo=\"client.test\" tls=none from=\"<alice@sender.test>\" to=\"<bob@example.test>\"", line);
+        Assert.Contains("outcome=delivered by=upstream reply=\"250 2.0.0 Ok: queued as TEST\"", line);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class DnsblTests : IDisposable
         await c.CommandAsync("QUIT"); // the transaction's log line is written when the client leaves
 
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id=", StringComparison.Ordinal));
-        Assert.Contains("refused=<bob@example.test> 554 5.7.1 by dnsbl", line);
+        Assert.Contains("refused=\"<bob@example.test> 554 5.7.1 by dnsbl\"", line);
         Assert.Contains("DNSBL_BL_TEST(1: 127.0.0.2)", line);
     }
 

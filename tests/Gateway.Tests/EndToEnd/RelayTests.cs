@@ -70,8 +70,8 @@ public class RelayTests
             Assert.StartsWith("354", await c.CommandAsync("DATA"));
             Assert.StartsWith("250", await c.CommandAsync("y\r\n."));
         }
-        var line = await gateway.Logs.WaitForAsync(l => l.Contains(".2 client="));
-        Assert.Contains("refused=<eve@other.test> 554 5.7.1", line);
+        var line = await gateway.Logs.WaitForAsync(l => l.Contains(".2 outcome="));
+        Assert.Contains("refused=\"<eve@other.test> 554 5.7.1", line);
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public class RelayTests
             Assert.StartsWith("221", await c.CommandAsync("QUIT"));
         }
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
-        Assert.Contains("from=<a@sender.test> to= refused=<eve@other.test> 554 5.7.1 by relay", line);
+        Assert.Contains("from=\"<a@sender.test>\" to=\"\" refused=\"<eve@other.test> 554 5.7.1 by relay\"", line);
         // Every recipient refused: the transaction was refused, not abandoned (a log count of refusals must see it).
         Assert.Contains("by=relay", line);
         Assert.Contains("outcome=rejected", line);

@@ -29,7 +29,7 @@ public class UpstreamFailureTests
         Assert.Equal(451, (int)e.StatusCode);
         Assert.Equal("4.4.1 Upstream server unavailable, try again later", e.Message);
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
-        Assert.Contains("outcome=tempfail", line);
+        Assert.Contains("outcome=tempfailed", line);
         Assert.Contains($"upstream=\"127.0.0.1:{port}: Connection refused\"", line);
     }
 

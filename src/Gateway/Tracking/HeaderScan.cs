@@ -1,0 +1,68 @@
+using System.Text;
+
+namespace Gateway.Tracking;
+
+/// <summary>
+/// Finds Subject and Message-ID in a message's header block for the transaction record, without a MIME parse: it
+/// reads at most <see cref="MaxHeaderBytes"/> bytes, stops at the first empty line, unfolds, and decodes encoded-words
+/// (RFC 2047) with MimeKit. Values are kept as received, cut to <see cref="MaxValue"/> characters; escaping is each sink's job.
+/// </summary>
+public static class HeaderScan
+{
+    public const int MaxHeaderBytes = 64 * 1024;
+    public const int MaxValue = 998;
+
+    public static (string? MessageId, string? Subject) Find(Smtp.MessageSpool? message)
+    {
+        if (message is null)
+            return (null, null);
+        try
+        {
+            using var stream = message.OpenRead();
+            var buffer = new byte[(int)Math.Min(MaxHeaderBytes, message.Length)];
+            var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            return Find(buffer.AsSpan(0, read));
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return (null, null);
+        }
+    }
+
+    public static (string? MessageId, string? Subject) Find(ReadOnlySpan<byte> header)
+    {
+        string? messageId = null;
+        string? subject = null;
+        var text = Encoding.UTF8.GetString(header);
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd('\r');
+            if (line.Length == 0)
+                break; // the end of the header block
+            if (line[0] is ' ' or '\t')
+                continue;
+            var colon = line.IndexOf(':');
+            if (colon <= 0)
+                continue;
+            var name = line.AsSpan(0, colon).Trim();
+            var isSubject = name.Equals("Subject", StringComparison.OrdinalIgnoreCase);
+            var isId = name.Equals("Message-ID", StringComparison.OrdinalIgnoreCase);
+            if (!(isSubject && subject is null || isId && messageId is null))
+                continue;
+            var value = new StringBuilder(line[(colon + 1)..]);
+            while (i + 1 < lines.Length && lines[i + 1].Length > 0 && lines[i + 1][0] is ' ' or '\t' && value.Length < MaxValue * 4)
+                value.Append(lines[++i].TrimEnd('\r'));
+            var raw = value.ToString().Trim();
+            if (isSubject)
+                subject = Cut(raw.Contains("=?", StringComparison.Ordinal) ? MimeKit.Utils.Rfc2047.DecodeText(Encoding.UTF8.GetBytes(raw)) : raw);
+            else
+                messageId = Cut(raw);
+            if (subject is not null && messageId is not null)
+                break;
+        }
+        return (messageId, subject);
+    }
+
+    private static string Cut(string value) => value.Length > MaxValue ? value[..MaxValue] : value;
+}
