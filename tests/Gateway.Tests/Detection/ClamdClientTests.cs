@@ -62,6 +62,22 @@ public sealed class ClamdClientTests(ClamdFixture clamd)
         Assert.Equal(ScanResult.Found(ClamdServer.EicarName), await ScanAsync(Unix(), archive));
     }
 
+    /// <summary>
+    /// A characterization of clamd: its quoted-printable decoder keeps the CRLF before the MIME boundary, so a file
+    /// known by its MD5 only (.hdb) is missed in a QP part unless the encoding ends in a soft line break. Body
+    /// signatures (.ndb, as EICAR has here) do not care; ClamAV's own databases have both kinds.
+    /// </summary>
+    [Theory]
+    [InlineData("\r\n", "Clean")]
+    [InlineData("=\r\n", "Found")]
+    public async Task A_hash_signature_needs_the_exact_bytes_that_clamds_QP_decoder_gives(string end, string status)
+    {
+        var mail = "From: a@sender.test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            + "Content-Type: application/octet-stream; name=sample.bin\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            + Encoding.ASCII.GetString(ClamdServer.OwnSample).Replace("\n", "=0A", StringComparison.Ordinal) + end + "--b--\r\n";
+        Assert.Equal(status, (await ScanAsync(Unix(), Encoding.ASCII.GetBytes(mail))).Status.ToString());
+    }
+
     [Fact]
     public async Task A_stream_over_clamds_size_limit_is_a_failure_with_clamds_words()
     {

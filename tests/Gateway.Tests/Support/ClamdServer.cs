@@ -10,7 +10,8 @@ namespace Gateway.Tests.Support;
 /// <summary>
 /// A real, private <c>clamd</c> (Debian's clamav-daemon, which scripts/test installs) in a temp directory: its own
 /// clamd.conf, Unix socket, TCP port on loopback chosen at run time, and a signature database the tests write (no
-/// downloaded signatures, no network): MD5 signatures of the EICAR test file and of <see cref="OwnSample"/>.
+/// downloaded signatures, no network): MD5 signatures (.hdb) of the EICAR test file and of <see cref="OwnSample"/>,
+/// and a body signature (.ndb) of EICAR.
 /// <see cref="Stop"/> and <see cref="Start"/> take it away and bring it back on the same socket and port, for tests
 /// of an outage. Missing clamd fails the test: it is never skipped.
 /// </summary>
@@ -37,6 +38,9 @@ public sealed class ClamdServer : IDisposable
         Directory.CreateDirectory(database);
         File.WriteAllText(Path.Combine(database, "gateway-tests.hdb"),
             $"{Md5(Eicar)}:{Eicar.Length}:Eicar-Test-Signature\n{Md5(OwnSample)}:{OwnSample.Length}:Gateway-Test-Sample\n");
+        // EICAR by its bytes too (a body signature, as ClamAV's own databases carry beside the hash): clamd's
+        // quoted-printable decoder keeps the line break before the MIME boundary, so a hash alone misses a QP file.
+        File.WriteAllText(Path.Combine(database, "gateway-tests.ndb"), $"Eicar-Test-Signature:0:*:{Convert.ToHexStringLower(Eicar)}\n");
         File.WriteAllText(Path.Combine(_directory.Path, "clamd.conf"), $"""
             Foreground yes
             LocalSocket {SocketPath}
