@@ -94,7 +94,8 @@ public sealed class ClamdServer : IDisposable
     {
         Stop();
         File.Delete(SocketPath);
-        var info = new ProcessStartInfo("clamd")
+        // Debian installs it in /usr/sbin, which is not on every user's PATH.
+        var info = new ProcessStartInfo(File.Exists("/usr/sbin/clamd") ? "/usr/sbin/clamd" : "clamd")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
