@@ -83,6 +83,19 @@ public sealed class AntivirusFilterTests(ClamdFixture clamd)
         Assert.False(serving.IsFaulted);
     }
 
+    [Fact]
+    public async Task A_message_over_max_size_is_not_sent_to_clamd_and_says_so()
+    {
+        using var dir = new TempDirectory();
+        var config = OfflineRun.Config($"pipeline:\n  data: [{{ type: antivirus, clamd: \"{clamd.Server.UnixAddress}\", max_size: 1KB }}]\n", dir);
+        var eml = Eml(ClamdServer.Eicar) + new string('x', 1024) + "\r\n";
+
+        var report = await OfflineRun.RunAsync(config, Gateway.Dns.NoDns.Instance, eml);
+
+        Assert.Equal("forward", report.Verdict);
+        Assert.Matches(@"^AV_SKIPPED\(0: \d+ bytes, over max_size 1024\)$", Assert.Single(Assert.Single(report.Trace, t => t.Filter == "antivirus").Symbols));
+    }
+
     [Theory]
     [InlineData("{ type: antivirus }", "the antivirus filter needs 'clamd'")]
     [InlineData("{ type: antivirus, clamd: \"/run/clamav/clamd.ctl\" }", "'clamd' must be \"unix:/path/to/clamd.ctl\" or \"host:port\"")]
