@@ -19,7 +19,19 @@ public static class CheckCommand
         stdout.WriteLine(config.Upstream.Directory is { } dir
             ? $"  upstream: directory {dir}"
             : $"  upstream: {string.Join(", ", config.Upstream.Hosts)} (tls {config.Upstream.Tls.ToString().ToLowerInvariant()})");
+        WarnUnreachable(config, stderr);
         return 0;
+    }
+
+    /// <summary>A warning, not an error, for each service a filter needs that does not answer now (clamd not started yet).</summary>
+    private static void WarnUnreachable(GatewayConfig config, TextWriter stderr)
+    {
+        var checks = config.Pipeline.Phases.Values.SelectMany(p => p).Select(d => d.Filter).OfType<Pipeline.ICheckable>().Distinct().ToList();
+        foreach (var warning in Task.WhenAll(checks.Select(c => c.CheckAsync(CancellationToken.None))).GetAwaiter().GetResult())
+        {
+            if (warning is not null)
+                stderr.WriteLine($"warning: {warning}");
+        }
     }
 
     /// <summary>Every error as file:line:column, then a count.</summary>
