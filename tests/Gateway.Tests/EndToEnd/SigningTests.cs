@@ -28,7 +28,7 @@ public sealed class SigningTests
         var results = await new DkimChecker(new ZoneResolver().Add("s1._domainkey.example.test", RecordType.TXT, record), new DkimOptions())
             .VerifyAsync(Arrived(upstream), CancellationToken.None);
         Assert.Equal(DkimResult.Pass, Assert.Single(results).Result);
-        Assert.Contains(gateway.Logs.Lines, l => l.Contains("transaction id=") && l.Contains("dkim-signed d=example.test s=s1"));
+        Assert.Contains(gateway.Logs.Lines, l => l.Contains("transaction id=") && l.Contains(@"upstream=""dkim-signed d\x3dexample.test s\x3ds1; "));
     }
 
     [Fact]
@@ -67,6 +67,6 @@ public sealed class SigningTests
         var aar = arrived.Headers.Single(h => h.Field == "ARC-Authentication-Results").Value;
         Assert.Contains("i=1; mx.test.example;", aar);
         Assert.Contains("arc=none", aar);
-        Assert.Contains(gateway.Logs.Lines, l => l.Contains("arc-sealed i=1 d=gateway.test cv=none"));
+        Assert.Contains(gateway.Logs.Lines, l => l.Contains(@"upstream=""arc-sealed i\x3d1 d\x3dgateway.test cv\x3dnone; "));
     }
 }
