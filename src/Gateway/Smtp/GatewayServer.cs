@@ -61,6 +61,9 @@ public sealed class GatewayServer : IAsyncDisposable
         _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
         _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns, _state);
         Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
+        Tracking = new Tracking.TrackingService(loggerFactory, _time);
+        Tracking.Apply(config);
+        Transactions.Add(Tracking);
         _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger, Transactions);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
@@ -100,6 +103,9 @@ public sealed class GatewayServer : IAsyncDisposable
     /// Where every finished transaction goes: the log line first, then whatever else is added (metrics, tracking).
     /// </summary>
     public Tracking.TransactionSinks Transactions { get; } = new();
+
+    /// <summary>The tracking store's writer and the quarantine's expiry, following reloads.</summary>
+    public Tracking.TrackingService Tracking { get; }
 
     /// <summary>The configuration new sessions start with.</summary>
     public GatewayConfig CurrentConfig => Volatile.Read(ref _snapshot).Config;
@@ -146,6 +152,7 @@ public sealed class GatewayServer : IAsyncDisposable
             var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns, _state);
             WatchFiles(next.Config);
             Volatile.Write(ref _snapshot, next);
+            Tracking.Apply(next.Config);
             _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);
             var restart = RestartOnly(_config, next.Config);
             if (restart.Count > 0)
@@ -310,6 +317,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
         foreach (var state in states)
             await state.DisposeAsync().ConfigureAwait(false);
+        await Tracking.DisposeAsync().ConfigureAwait(false);
         _lifetime.Dispose();
         _shutdown.Dispose();
     }
