@@ -53,8 +53,8 @@ public sealed class PostgresServer : IDisposable
     public void Start() => Pg("pg_ctl", ["start", "-w", "-t", "60", "-D", Data, "-l", Path.Combine(_directory, "server.log"),
         "-o", $"-p {Port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"]);
 
-    /// <summary>Stops the server at once (connections are cut) and waits until it has gone.</summary>
-    public void Stop() => Pg("pg_ctl", ["stop", "-w", "-t", "60", "-m", "immediate", "-D", Data]);
+    /// <summary>Stops the server (connections are cut, committed data kept) and waits until it has gone.</summary>
+    public void Stop() => Pg("pg_ctl", ["stop", "-w", "-t", "60", "-m", "fast", "-D", Data]);
 
     /// <summary>A connection string for a new, empty database of its own.</summary>
     public string CreateDatabase()
