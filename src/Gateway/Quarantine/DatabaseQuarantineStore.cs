@@ -25,30 +25,44 @@ public sealed class DatabaseQuarantineStore(TrackingDb db) : IQuarantineStore
             message.Position = 0;
             await message.ReadExactlyAsync(bytes.AsMemory(headerBytes.Length), cancellationToken).ConfigureAwait(false);
 
-            await using var connection = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = TrackingDb.Command(connection, tx, """
-                INSERT INTO quarantine (id, time_ms, expires_ms, gateway, sender, recipients, subject, reason, entry, message)
-                VALUES (@id, @time, @expires, @gateway, @sender, @recipients, @subject, @reason, @entry, @message)
-                """);
-            TrackingDb.Add(command, "id", entry.Id);
-            TrackingDb.Add(command, "time", TrackingDb.ToMs(entry.Time));
-            TrackingDb.Add(command, "expires", TrackingDb.ToMs(entry.Expires));
-            TrackingDb.Add(command, "gateway", TrackedTransaction.Clean(entry.Gateway));
-            TrackingDb.Add(command, "sender", TrackedTransaction.Clean(entry.MailFrom.ToLowerInvariant()));
-            TrackingDb.Add(command, "recipients", TrackedTransaction.Clean(TrackingStore.AddressList(entry.RcptTo)));
-            TrackingDb.Add(command, "subject", entry.Subject is null ? null : TrackedTransaction.Clean(entry.Subject));
-            TrackingDb.Add(command, "reason", TrackedTransaction.Clean(entry.Reason));
-            TrackingDb.Add(command, "entry", TrackedTransaction.Clean(JsonSerializer.Serialize(entry, DirectoryQuarantineStore.Json)));
-            TrackingDb.Add(command, "message", bytes);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await InsertAsync(entry, bytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbException)
+            {
+                // A pooled connection the server dropped (a restart, a failover) fails on first use: once more on a new one.
+                db.ClearPool();
+                await InsertAsync(entry, bytes, cancellationToken).ConfigureAwait(false);
+            }
             return null;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return $"{db.Config.Describe()}: {e.Message}";
         }
+    }
+
+    private async Task InsertAsync(QuarantineEntry entry, byte[] bytes, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = TrackingDb.Command(connection, tx, """
+            INSERT INTO quarantine (id, time_ms, expires_ms, gateway, sender, recipients, subject, reason, entry, message)
+            VALUES (@id, @time, @expires, @gateway, @sender, @recipients, @subject, @reason, @entry, @message)
+            """);
+        TrackingDb.Add(command, "id", entry.Id);
+        TrackingDb.Add(command, "time", TrackingDb.ToMs(entry.Time));
+        TrackingDb.Add(command, "expires", TrackingDb.ToMs(entry.Expires));
+        TrackingDb.Add(command, "gateway", TrackedTransaction.Clean(entry.Gateway));
+        TrackingDb.Add(command, "sender", TrackedTransaction.Clean(entry.MailFrom.ToLowerInvariant()));
+        TrackingDb.Add(command, "recipients", TrackedTransaction.Clean(TrackingStore.AddressList(entry.RcptTo)));
+        TrackingDb.Add(command, "subject", entry.Subject is null ? null : TrackedTransaction.Clean(entry.Subject));
+        TrackingDb.Add(command, "reason", TrackedTransaction.Clean(entry.Reason));
+        TrackingDb.Add(command, "entry", TrackedTransaction.Clean(JsonSerializer.Serialize(entry, DirectoryQuarantineStore.Json)));
+        TrackingDb.Add(command, "message", bytes);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<QuarantineEntry>> ListAsync(QuarantineQuery query, CancellationToken cancellationToken)

@@ -107,6 +107,17 @@ public sealed class TrackingDb : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Forgets pooled connections: after a PostgreSQL restart they are dead, and the first use of each would fail.
+    /// </summary>
+    public void ClearPool()
+    {
+        if (_postgres is not null)
+            _postgres.Clear();
+        else
+            SqliteConnection.ClearAllPools();
+    }
+
     public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
     {
         var command = connection.CreateCommand();

@@ -60,7 +60,7 @@ public sealed class PostgresServer : IDisposable
     public string CreateDatabase()
     {
         var name = $"test{Interlocked.Increment(ref _databases)}_{Guid.NewGuid().ToString("N")[..8]}";
-        using (var connection = new NpgsqlConnection(ConnectionString("postgres")))
+        using (var connection = new NpgsqlConnection(ConnectionString("postgres") + ";Pooling=false"))
         {
             connection.Open();
             using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
