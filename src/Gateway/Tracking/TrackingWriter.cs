@@ -18,7 +18,7 @@ public sealed class TrackingWriter : ITransactionSink, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly int _batchSize;
-    private readonly Channel<TrackedTransaction> _queue;
+    private readonly Channel<TransactionRecord> _queue;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Lock _gate = new();
@@ -38,7 +38,7 @@ public sealed class TrackingWriter : ITransactionSink, IAsyncDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _batchSize = config.BatchSize;
-        _queue = Channel.CreateBounded<TrackedTransaction>(new BoundedChannelOptions(config.QueueSize)
+        _queue = Channel.CreateBounded<TransactionRecord>(new BoundedChannelOptions(config.QueueSize)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then says "full" at once instead of waiting
@@ -54,8 +54,8 @@ public sealed class TrackingWriter : ITransactionSink, IAsyncDisposable
 
     public void Record(TransactionRecord record)
     {
-        var tracked = TrackedTransaction.From(record, _gateway);
-        if (_queue.Writer.TryWrite(tracked))
+        // Turned into stored values on the writer's side: the record is not changed after it is handed to the sinks.
+        if (_queue.Writer.TryWrite(record))
         {
             Interlocked.Increment(ref _accepted);
             return;
@@ -98,7 +98,7 @@ public sealed class TrackingWriter : ITransactionSink, IAsyncDisposable
             {
                 batch.Clear();
                 while (batch.Count < _batchSize && reader.TryRead(out var item))
-                    batch.Add(item);
+                    batch.Add(TrackedTransaction.From(item, _gateway));
                 await WriteBatchAsync(batch).ConfigureAwait(false);
                 lock (_gate)
                 {
