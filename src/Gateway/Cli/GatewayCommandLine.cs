@@ -44,19 +44,63 @@ public static class GatewayCommandLine
         var testRules = new Command("test-rules", "Run the rule test cases and report failures and the rules no case exercises") { testConfig, testFiles };
         testRules.SetAction((parse, cancellationToken) => TestRulesCommand.RunAsync(parse.GetValue(testConfig)!, parse.GetValue(testFiles), stdout, stderr, cancellationToken));
 
-        var quarantine = new Command("quarantine", "List, show, release or delete quarantined messages");
-        foreach (var (name, help, needsId) in new[] { ("list", "List quarantined messages", false), ("show", "Show a message and why it was held", true), ("release", "Forward a message to the upstream with its original envelope", true), ("delete", "Delete a message", true) })
+        var quarantine = new Command("quarantine", "List, search, show, release or delete quarantined messages");
+        foreach (var (name, help, idArity) in new[]
+                 {
+                     ("list", "List quarantined messages (oldest first), or those matching the options", 0),
+                     ("show", "Show a message, its envelope and why it was held", 1),
+                     ("release", "Forward a message to the upstream with its original envelope, then delete it", 1),
+                     ("delete", "Delete a message", 1),
+                     ("log", "Show who released or deleted what (of one message with ID)", 2),
+                 })
         {
             var qConfig = ConfigOption();
-            var id = new Argument<string>("ID") { Description = "The message id (from list)" };
+            var id = new Argument<string?>("ID") { Description = "The message id (from list)", Arity = idArity == 2 ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne };
+            var by = new Option<string>("--by") { Description = "Who does it, for the log (default: the user running the command)", DefaultValueFactory = _ => Environment.UserName };
+            var qFrom = new Option<string?>("--from") { Description = "Envelope sender contains" };
+            var qTo = new Option<string?>("--to") { Description = "A recipient contains" };
+            var qSubject = new Option<string?>("--subject") { Description = "Subject contains" };
+            var qReason = new Option<string?>("--reason") { Description = "The reason (filter, rule, symbols) contains" };
+            var qJson = new Option<bool>("--json") { Description = "Print JSON" };
             var sub = new Command(name, help) { qConfig };
-            if (needsId)
+            if (idArity > 0)
                 sub.Add(id);
-            sub.SetAction((parse, cancellationToken) => QuarantineCommand.RunAsync(parse.GetValue(qConfig)!, name, needsId ? parse.GetValue(id) : null, stdout, stderr, cancellationToken));
+            if (name is "release" or "delete")
+                sub.Add(by);
+            if (name == "list")
+            {
+                sub.Add(qFrom);
+                sub.Add(qTo);
+                sub.Add(qSubject);
+                sub.Add(qReason);
+            }
+            if (name is "list" or "show")
+                sub.Add(qJson);
+            sub.SetAction((parse, cancellationToken) => QuarantineCommand.RunAsync(parse.GetValue(qConfig)!, new QuarantineCommand.Options(name,
+                idArity > 0 ? parse.GetValue(id) : null,
+                new Quarantine.QuarantineQuery { From = parse.GetValue(qFrom), To = parse.GetValue(qTo), Subject = parse.GetValue(qSubject), Reason = parse.GetValue(qReason) },
+                parse.GetValue(by) ?? Environment.UserName, parse.GetValue(qJson)), stdout, stderr, cancellationToken));
             quarantine.Add(sub);
         }
 
-        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, configCommand, explain, testRules, quarantine };
+        var trackConfig = ConfigOption();
+        var trackId = new Option<string?>("--id") { Description = "A transaction id (or session id, quarantine id, Message-ID): show it whole, with its evidence" };
+        var trackFrom = new Option<string?>("--from") { Description = "Envelope sender contains" };
+        var trackTo = new Option<string?>("--to") { Description = "A recipient contains" };
+        var trackSubject = new Option<string?>("--subject") { Description = "Subject contains" };
+        var trackSince = new Option<string?>("--since") { Description = "From this time (2026-12-07T08:00Z) or this long ago (30m, 2h, 7d)" };
+        var trackOutcome = new Option<string[]>("--outcome") { Description = "delivered, rejected, tempfailed, quarantined, discarded, abandoned (repeat or comma-separate)", AllowMultipleArgumentsPerToken = true };
+        var trackLimit = new Option<int>("--limit") { Description = "At most this many, newest first", DefaultValueFactory = _ => 100 };
+        var trackJson = new Option<bool>("--json") { Description = "Print JSON" };
+        var track = new Command("track", "Find transactions in the tracking store")
+        {
+            trackConfig, trackId, trackFrom, trackTo, trackSubject, trackSince, trackOutcome, trackLimit, trackJson,
+        };
+        track.SetAction((parse, cancellationToken) => TrackCommand.RunAsync(parse.GetValue(trackConfig)!, new TrackCommand.Options(parse.GetValue(trackId),
+            parse.GetValue(trackFrom), parse.GetValue(trackTo), parse.GetValue(trackSubject), parse.GetValue(trackSince), parse.GetValue(trackOutcome) ?? [],
+            parse.GetValue(trackLimit), parse.GetValue(trackJson)), stdout, stderr, cancellationToken));
+
+        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, configCommand, explain, testRules, quarantine, track };
     }
 
     private static Option<string> ConfigOption() => new("--config", "-c")

@@ -51,6 +51,7 @@ public static partial class ConfigLoader
         var state = ReadState(top.Mapping("state"));
         var signing = ReadSigning(top.Mapping("signing"), baseDirectory);
         var admin = ReadAdmin(top);
+        var tracking = top.Get("tracking") is null ? null : ReadTracking(top.Mapping("tracking"), baseDirectory);
         top.RejectUnknownKeys();
 
         var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging)
@@ -63,8 +64,11 @@ public static partial class ConfigLoader
             State = state,
             Signing = signing,
             Admin = admin,
+            Tracking = tracking,
         };
-        if (quarantine.Directory is null)
+        if (quarantine.Store == Quarantine.QuarantineBackend.Database && tracking is null)
+            errors.Add(top.Get("quarantine") ?? top.Node, "'quarantine.store: database' keeps the quarantine in the tracking database: add a 'tracking' section");
+        if (!quarantine.IsConfigured)
         {
             if (policy.Thresholds.Quarantine is not null)
                 errors.Add(top.Get("policy") ?? top.Node, "'policy.thresholds.quarantine' needs 'quarantine.directory'");
@@ -236,7 +240,11 @@ public static partial class ConfigLoader
     {
         var directory = r.String("directory");
         var (replyText, replyNode) = r.StringWithNode("reply");
+        var store = r.Enum("store", Quarantine.QuarantineBackend.Directory);
+        var retention = r.Duration("retention", QuarantineConfig.None.Retention);
         r.RejectUnknownKeys();
+        if (store == Quarantine.QuarantineBackend.Directory && directory is null && r.Get("store") is not null)
+            r.Error(r.Get("store"), "'quarantine.store: directory' needs 'quarantine.directory'");
         var reply = QuarantineConfig.None.Reply;
         if (replyText is not null)
         {
@@ -246,7 +254,7 @@ public static partial class ConfigLoader
             else
                 r.Error(replyNode, "'quarantine.reply' must be \"250 2.x.x text\": the client is told the message was taken");
         }
-        return new QuarantineConfig(directory is null ? null : Path.GetFullPath(directory, baseDirectory), reply);
+        return new QuarantineConfig(directory is null ? null : Path.GetFullPath(directory, baseDirectory), reply) { Store = store, Retention = retention };
     }
 
     private static Mime.MimeLimits ReadMime(YamlMappingReader r)

@@ -33,6 +33,8 @@ public sealed record GatewayConfig(
     public Signing.SigningConfig Signing { get; init; } = Gateway.Signing.SigningConfig.None;
     /// <summary>The admin listener (metrics, health); null: none.</summary>
     public Admin.AdminConfig? Admin { get; init; }
+    /// <summary>The message tracking store; null when the section is absent (nothing is recorded).</summary>
+    public Tracking.TrackingConfig? Tracking { get; init; }
 
     /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
@@ -120,6 +122,15 @@ public sealed record Thresholds(double? AddHeader, double? Reject, double? Quara
 public sealed record QuarantineConfig(string? Directory, Smtp.Reply Reply)
 {
     public static readonly QuarantineConfig None = new(null, new Smtp.Reply(250, "2.0.0", "Ok: held for review"));
+
+    /// <summary>Where held messages are kept: files in <see cref="Directory"/>, or the tracking database (a fleet shares it).</summary>
+    public Quarantine.QuarantineBackend Store { get; init; } = Quarantine.QuarantineBackend.Directory;
+
+    /// <summary>Held messages older than this are deleted by the periodic sweep.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Whether quarantining is possible at all.</summary>
+    public bool IsConfigured => Directory is not null || Store == Quarantine.QuarantineBackend.Database;
 }
 
 public sealed record PolicyConfig(BareLineEndings BareLineEndings, Thresholds Thresholds, string ScoreHeader, string SymbolsHeader)

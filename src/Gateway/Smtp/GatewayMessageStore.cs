@@ -79,12 +79,10 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
     private async Task<Outcome> QuarantineAsync(SessionState session, Envelope envelope, string header, Stream content, string by, CancellationToken cancellationToken)
     {
         var config = session.Config.Quarantine;
-        if (config.Directory is null)
+        if (!config.IsConfigured)
             return new(Reply.LocalError, "quarantine is not configured", by); // check refuses this; never claim to have kept it
-        var entry = new Quarantine.QuarantineEntry(envelope.TransactionId, DateTimeOffset.UtcNow, session.Remote.Address.ToString(), session.Helo ?? "",
-            envelope.Sender.Address, [.. envelope.Recipients.Select(r => r.Address)], by, Math.Round(session.Evaluation.Score, 2),
-            [.. session.Evaluation.Symbols.Select(s => s.ToString())], content.Length);
-        var failure = await new Quarantine.QuarantineStore(config.Directory).SaveAsync(entry, header, content, cancellationToken).ConfigureAwait(false);
+        var entry = Quarantine.QuarantineEntry.From(session, envelope, by, content.Length, DateTimeOffset.UtcNow);
+        var failure = await Quarantine.QuarantineStores.For(session.Config).SaveAsync(entry, header, content, cancellationToken).ConfigureAwait(false);
         if (failure is not null)
         {
             logger.LogError("transaction {TransactionId}: cannot quarantine: {Error}", session.TransactionId, failure);

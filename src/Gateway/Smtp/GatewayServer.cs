@@ -63,6 +63,9 @@ public sealed class GatewayServer : IAsyncDisposable
         Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
         Transactions.Add(new Admin.MetricsSink());
         Admin.GatewayMetrics.ConfigLoaded(config.Rules.Set.Hash, reload: false);
+        Tracking = new Tracking.TrackingService(loggerFactory, _time);
+        Tracking.Apply(config);
+        Transactions.Add(Tracking);
         _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger, Transactions);
 
         var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
@@ -108,6 +111,8 @@ public sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>Where rate limits and greylisting keep their counters now (health checks ask it).</summary>
     public State.IStateStore StateStore => _state;
+    /// <summary>The tracking store's writer and the quarantine's expiry, following reloads.</summary>
+    public Tracking.TrackingService Tracking { get; }
 
     /// <summary>The configuration new sessions start with.</summary>
     public GatewayConfig CurrentConfig => Volatile.Read(ref _snapshot).Config;
@@ -155,6 +160,7 @@ public sealed class GatewayServer : IAsyncDisposable
             var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns, _state);
             WatchFiles(next.Config);
             Volatile.Write(ref _snapshot, next);
+            Tracking.Apply(next.Config);
             _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);
             Admin.GatewayMetrics.ConfigLoaded(next.Config.Rules.Set.Hash, reload: true);
             Reloaded?.Invoke(next.Config);
@@ -321,6 +327,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
         foreach (var state in states)
             await state.DisposeAsync().ConfigureAwait(false);
+        await Tracking.DisposeAsync().ConfigureAwait(false);
         _lifetime.Dispose();
         _shutdown.Dispose();
     }

@@ -40,6 +40,11 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public IReadOnlyList<ReceivedMessage> Messages => [.. _messages];
 
+    /// <summary>Every MAIL and RCPT command line as received, parameters included.</summary>
+    public IReadOnlyList<string> EnvelopeCommands => [.. _envelopeCommands];
+
+    private readonly ConcurrentQueue<string> _envelopeCommands = new();
+
     public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Reply to RCPT for an address, or null for 250.</summary>
@@ -116,11 +121,13 @@ public sealed class FakeUpstream : IAsyncDisposable
                         tls = true;
                         break;
                     case "MAIL":
+                        _envelopeCommands.Enqueue(line);
                         from = Between(line);
                         rcpts.Clear();
                         await WriteAsync(stream, (MailReply(from) ?? "250 2.1.0 Ok") + "\r\n");
                         break;
                     case "RCPT":
+                        _envelopeCommands.Enqueue(line);
                         var rcpt = Between(line);
                         var reply = RcptReply(rcpt);
                         if (reply is null)
