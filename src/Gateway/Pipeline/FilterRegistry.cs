@@ -25,6 +25,8 @@ public static class FilterRegistry
         ["rdns"] = Filters.Abuse.ReverseDnsFilter.Create,
         ["rate_limit"] = Filters.Abuse.RateLimitFilter.Create,
         ["greylist"] = Filters.Abuse.GreylistFilter.Create,
+        ["lookalike"] = Filters.Content.LookalikeFilter.Create,
+        ["html_smuggling"] = Filters.Content.HtmlSmugglingFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;
