@@ -10,17 +10,15 @@ namespace Gateway.Detection;
 /// <remarks>
 /// A streaming scan by hand rather than a DOM (HtmlAgilityPack, AngleSharp): what matters lives inside script text
 /// and attribute values, which a DOM does not interpret either, and a DOM of a hostile 20 MB page costs memory in
-/// proportion (and deep nesting costs stack). The scan reads the document once in 64 K chunks: time linear in its
-/// length, memory constant, nothing to nest. Images embedded as <c>data:image/...</c> (newsletters do that) are not
-/// payloads. At most <see cref="MaxChars"/> characters of one document are read.
+/// proportion (and deep nesting costs depth). The scan reads the document once in 64 K chunks through a small
+/// tokenizer that tells code (script elements, and tags with their attributes, where event handlers and
+/// <c>javascript:</c> links live) from text: an API named in a newsletter's prose is not a call. Time is linear in
+/// the document's length, memory constant, nothing nests. Images and fonts embedded as <c>data:image/...</c>
+/// (newsletters do that) are not payloads. At most <see cref="MaxChars"/> characters of one document are read.
 /// </remarks>
 public static class HtmlSmugglingScanner
 {
     public const long MaxChars = 32L * 1024 * 1024;
-
-    private const int Chunk = 64 * 1024;
-    private const int Carry = 512;
-    private const int Lookahead = 256;
 
     /// <summary>A base64 string at least this long decoded by atob is a payload.</summary>
     public const int AtobPayload = 2048;
@@ -34,6 +32,13 @@ public static class HtmlSmugglingScanner
     /// <summary>A base64 string at least this long in a page with script, whatever decodes it.</summary>
     public const int ScriptBlob = 100_000;
 
+    private const int Chunk = 64 * 1024;
+    private const int Carry = 512;
+    private const int NeedleLookahead = 256; // a needle and what is read after it (a file name) fit in this
+    private const int TokenLookahead = 16;   // "</script" and "<!--" are decided with this
+
+    private enum Mode : byte { Text, Tag, Script, Comment }
+
     private sealed class State
     {
         public bool MsSave, CreateObjectUrl, NewBlob, Atob, Script, JavascriptUrl, Download;
@@ -42,40 +47,50 @@ public static class HtmlSmugglingScanner
         public int LongestDataRun;
         public string? LongestDataType;
 
+        // The tokenizer.
+        public Mode Mode;
+        public char Quote;
+        public bool TagIsScript;
+
         // The run of base64 characters in progress.
         public int Run;
         public string? RunDataType; // the data: URI media type the run is the payload of, if any
         public bool RunIsImage;
     }
 
-    private static readonly string[] OrdinalNeedles = ["msSaveOrOpenBlob", "msSaveBlob", "createObjectURL", "new Blob", "atob("];
-
     public static string? Scan(string document, bool isSvg) => Scan(new StringReader(document), isSvg);
 
     public static string? Scan(TextReader reader, bool isSvg)
     {
         var state = new State();
-        var window = new char[Carry + Chunk];
+        var raw = new char[Carry + Chunk];
+        var code = new char[Carry + Chunk]; // raw with text outside code replaced by spaces, position for position
         var length = 0;
-        var from = 0; // where unprocessed characters start in the window
+        var tokenFrom = 0;  // first character the tokenizer has not seen
+        var needleFrom = 0; // first position where a needle may start that was not searched yet
         long total = 0;
-        var eof = false;
-        while (!eof)
+        while (true)
         {
-            var n = reader.ReadBlock(window, length, window.Length - length);
+            var n = reader.ReadBlock(raw, length, raw.Length - length);
             total += n;
-            eof = n == 0 || total >= MaxChars || length + n < window.Length;
+            var eof = n == 0 || total >= MaxChars || length + n < raw.Length;
             length += n;
-            var limit = eof ? length : Math.Max(from, length - Lookahead);
-            Process(window.AsSpan(0, length), from, limit, state);
+            var tokenLimit = eof ? length : Math.Max(tokenFrom, length - TokenLookahead);
+            Tokenize(raw.AsSpan(0, length), code, tokenFrom, tokenLimit, state);
+            var needleLimit = eof ? length : Math.Max(needleFrom, length - NeedleLookahead);
+            Search(code.AsSpan(0, tokenLimit), needleFrom, needleLimit, state);
             if (eof)
                 break;
             var keep = Math.Min(Carry, length);
-            Array.Copy(window, length - keep, window, 0, keep);
-            from = limit - (length - keep);
+            var shift = length - keep;
+            Array.Copy(raw, shift, raw, 0, keep);
+            Array.Copy(code, shift, code, 0, keep);
+            tokenFrom = tokenLimit - shift;
+            needleFrom = needleLimit - shift;
             length = keep;
         }
-        Finish(state);
+        if (state.Run > 0)
+            EndRun(state);
         return Decide(state, isSvg);
     }
 
@@ -99,37 +114,106 @@ public static class HtmlSmugglingScanner
         return null;
     }
 
-    private static void Process(ReadOnlySpan<char> window, int from, int limit, State s)
+    /// <summary>
+    /// Tells code from text as a browser would, roughly: tags (attributes included, quotes respected), the content of
+    /// script elements, and comments; fills <paramref name="code"/> and measures base64 runs over the raw text.
+    /// </summary>
+    private static void Tokenize(ReadOnlySpan<char> raw, char[] code, int from, int limit, State s)
     {
-        if (limit <= from)
-            return;
-        foreach (var needle in OrdinalNeedles)
+        for (var i = from; i < limit; i++)
         {
-            if (Find(window, needle, from, limit, StringComparison.Ordinal) >= 0)
+            var c = raw[i];
+            switch (s.Mode)
             {
-                switch (needle)
-                {
-                    case "msSaveOrOpenBlob" or "msSaveBlob": s.MsSave = true; break;
-                    case "createObjectURL": s.CreateObjectUrl = true; break;
-                    case "new Blob": s.NewBlob = true; break;
-                    default: s.Atob = true; break;
-                }
+                case Mode.Text:
+                    if (c == '<' && i + 1 < raw.Length)
+                    {
+                        var next = raw[i + 1];
+                        if (raw[(i + 1)..].StartsWith("!--"))
+                            s.Mode = Mode.Comment;
+                        else if (char.IsAsciiLetter(next) || next is '/' or '!' or '?')
+                        {
+                            s.Mode = Mode.Tag;
+                            s.Quote = '\0';
+                            s.TagIsScript = IsScriptTag(raw[(i + 1)..]);
+                            if (s.TagIsScript)
+                                s.Script = true;
+                        }
+                    }
+                    break;
+                case Mode.Tag:
+                    if (s.Quote != '\0')
+                    {
+                        if (c == s.Quote)
+                            s.Quote = '\0';
+                    }
+                    else if (c is '"' or '\'')
+                        s.Quote = c;
+                    else if (c == '>')
+                        s.Mode = s.TagIsScript ? Mode.Script : Mode.Text;
+                    break;
+                case Mode.Script:
+                    if (c == '<' && raw[(i + 1)..].StartsWith("/script", StringComparison.OrdinalIgnoreCase))
+                    {
+                        s.Mode = Mode.Tag;
+                        s.Quote = '\0';
+                        s.TagIsScript = false;
+                    }
+                    break;
+                case Mode.Comment:
+                    if (c == '>' && i >= 2 && raw[i - 1] == '-' && raw[i - 2] == '-')
+                        s.Mode = Mode.Text;
+                    break;
+            }
+            code[i] = s.Mode is Mode.Tag or Mode.Script || c == '<' ? c : ' ';
+
+            if (IsBase64(c))
+            {
+                if (s.Run == 0)
+                    StartRun(raw, i, s);
+                s.Run++;
+            }
+            else if (s.Run > 0)
+                EndRun(s);
+        }
+    }
+
+    private static bool IsScriptTag(ReadOnlySpan<char> afterLt) =>
+        afterLt.StartsWith("script", StringComparison.OrdinalIgnoreCase)
+        && (afterLt.Length == 6 || afterLt[6] is '>' or ' ' or '\t' or '\r' or '\n' or '/');
+
+    private static readonly (string Needle, StringComparison Comparison)[] Needles =
+    [
+        ("msSaveOrOpenBlob", StringComparison.Ordinal), ("msSaveBlob", StringComparison.Ordinal),
+        ("createObjectURL", StringComparison.Ordinal), ("new Blob", StringComparison.Ordinal),
+        ("atob(", StringComparison.Ordinal), ("javascript:", StringComparison.OrdinalIgnoreCase),
+    ];
+
+    /// <summary>The needles, in code only (text was blanked out), starting in [from, limit).</summary>
+    private static void Search(ReadOnlySpan<char> code, int from, int limit, State s)
+    {
+        foreach (var (needle, comparison) in Needles)
+        {
+            if (Find(code, needle, from, limit, comparison) < 0)
+                continue;
+            switch (needle)
+            {
+                case "msSaveOrOpenBlob" or "msSaveBlob": s.MsSave = true; break;
+                case "createObjectURL": s.CreateObjectUrl = true; break;
+                case "new Blob": s.NewBlob = true; break;
+                case "atob(": s.Atob = true; break;
+                default: s.JavascriptUrl = true; break;
             }
         }
-        if (Find(window, "<script", from, limit, StringComparison.OrdinalIgnoreCase) >= 0)
-            s.Script = true;
-        if (Find(window, "javascript:", from, limit, StringComparison.OrdinalIgnoreCase) >= 0)
-            s.JavascriptUrl = true;
-        for (var at = Find(window, "download", from, limit, StringComparison.OrdinalIgnoreCase); at >= 0;
-             at = Find(window, "download", at + 1, limit, StringComparison.OrdinalIgnoreCase))
+        for (var at = Find(code, "download", from, limit, StringComparison.OrdinalIgnoreCase); at >= 0;
+             at = Find(code, "download", at + 1, limit, StringComparison.OrdinalIgnoreCase))
         {
-            if (IsDownloadAttribute(window, at, out var fileName))
+            if (IsDownloadAttribute(code, at, out var fileName))
             {
                 s.Download = true;
                 s.DownloadName ??= fileName;
             }
         }
-        ScanRuns(window, from, limit, s);
     }
 
     private static int Find(ReadOnlySpan<char> window, string needle, int from, int limit, StringComparison comparison)
@@ -137,76 +221,58 @@ public static class HtmlSmugglingScanner
         if (from >= limit)
             return -1;
         // A match must start before the limit; it may end after it (the lookahead is there for that).
-        var span = window[from..Math.Min(window.Length, limit + needle.Length - 1)];
-        var i = span.IndexOf(needle, comparison);
+        var i = window[from..Math.Min(window.Length, limit + needle.Length - 1)].IndexOf(needle, comparison);
         return i < 0 ? -1 : from + i;
     }
 
     /// <summary>
-    /// "download" as an attribute or property, not the word in a sentence: after white space, '.', or a quote, and
-    /// followed by '=', '>', "/>" or a quote (<c>setAttribute("download", ...)</c>). Reads the file name if one follows.
+    /// "download" as an attribute or property, not part of a word or URL: after white space, '.', or a quote, and
+    /// followed by '=', '>', "/>", white space or a quote (<c>setAttribute("download", ...)</c>). Reads the file
+    /// name if one follows.
     /// </summary>
-    private static bool IsDownloadAttribute(ReadOnlySpan<char> window, int at, out string? fileName)
+    private static bool IsDownloadAttribute(ReadOnlySpan<char> code, int at, out string? fileName)
     {
         fileName = null;
-        if (at > 0 && !(char.IsWhiteSpace(window[at - 1]) || window[at - 1] is '.' or '"' or '\'' or '['))
+        if (at == 0 || !(char.IsWhiteSpace(code[at - 1]) || code[at - 1] is '.' or '"' or '\'' or '['))
             return false;
         var i = at + "download".Length;
-        if (i < window.Length && window[i] is '"' or '\'')
-            return window[at - 1] is '"' or '\'';
-        while (i < window.Length && window[i] is ' ' or '\t')
+        if (i >= code.Length)
+            return false;
+        if (code[i] is '"' or '\'')
+            return code[at - 1] is '"' or '\'';
+        while (i < code.Length && code[i] is ' ' or '\t' or '\r' or '\n')
             i++;
-        if (i >= window.Length)
+        if (i >= code.Length)
             return false;
-        if (window[i] == '>' || (window[i] == '/' && i + 1 < window.Length && window[i + 1] == '>'))
-            return true;
-        if (window[i] != '=')
-            return false;
+        if (code[i] != '=')
+            return code[i] == '>' || code[i] == '/' || char.IsAsciiLetter(code[i]) && char.IsWhiteSpace(code[i - 1]);
         i++;
-        while (i < window.Length && window[i] is ' ' or '\t' or '"' or '\'')
+        while (i < code.Length && code[i] is ' ' or '\t' or '"' or '\'')
             i++;
         var start = i;
-        while (i < window.Length && i - start < 100 && !(char.IsWhiteSpace(window[i]) || window[i] is '"' or '\'' or '>' or ';' or ')'))
+        while (i < code.Length && i - start < 100 && !(char.IsWhiteSpace(code[i]) || code[i] is '"' or '\'' or '>' or ';' or ')' or ','))
             i++;
         if (i > start)
-            fileName = new string(window[start..i]);
+            fileName = new string(code[start..i]);
         return true;
     }
 
     private static bool IsBase64(char c) => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=' or '-' or '_';
 
-    /// <summary>Runs of base64 characters, and the data: URI each belongs to (images are not payloads).</summary>
-    private static void ScanRuns(ReadOnlySpan<char> window, int from, int limit, State s)
-    {
-        for (var i = from; i < limit; i++)
-        {
-            if (IsBase64(window[i]))
-            {
-                if (s.Run == 0)
-                    StartRun(window, i, s);
-                s.Run++;
-                continue;
-            }
-            if (s.Run > 0)
-                EndRun(s);
-        }
-    }
-
-    private static void StartRun(ReadOnlySpan<char> window, int i, State s)
+    private static void StartRun(ReadOnlySpan<char> raw, int i, State s)
     {
         s.RunDataType = null;
         s.RunIsImage = false;
-        if (i == 0 || window[i - 1] != ',')
+        if (i == 0 || raw[i - 1] != ',')
             return;
         // data:[<media type>][;base64], right before the run: the media type decides what the payload is.
-        var back = window[Math.Max(0, i - 200)..i];
+        var back = raw[Math.Max(0, i - 200)..i];
         var data = back.LastIndexOf("data:", StringComparison.OrdinalIgnoreCase);
         if (data < 0)
             return;
         var type = back[(data + 5)..];
         var end = type.IndexOfAny(';', ',');
-        type = (end < 0 ? type : type[..end]).Trim();
-        var media = type.ToString().ToLowerInvariant();
+        var media = (end < 0 ? type : type[..end]).Trim().ToString().ToLowerInvariant();
         s.RunIsImage = media.StartsWith("image/", StringComparison.Ordinal) || media.StartsWith("font/", StringComparison.Ordinal)
             || media is "text/css" or "application/font-woff" or "application/x-font-woff";
         s.RunDataType = media.Length == 0 ? "text/plain" : media;
@@ -224,12 +290,5 @@ public static class HtmlSmugglingScanner
             }
         }
         s.Run = 0;
-    }
-
-    /// <summary>Called at the end: a run that reaches the end of the document counts too.</summary>
-    private static void Finish(State s)
-    {
-        if (s.Run > 0)
-            EndRun(s);
     }
 }

@@ -15,7 +15,7 @@ public sealed class HtmlSmugglingFilter(string name, IReadOnlyDictionary<string,
 
     private static readonly IReadOnlySet<Phase> DataOnly = new HashSet<Phase> { Phase.Data };
 
-    public static readonly IReadOnlyDictionary<string, double> DefaultScores = new Dictionary<string, double> { [Symbol] = 8 };
+    public static readonly IReadOnlyDictionary<string, double> DefaultScores = new Dictionary<string, double> { [Symbol] = 0 };
 
     public IReadOnlySet<Phase> Phases => DataOnly;
 

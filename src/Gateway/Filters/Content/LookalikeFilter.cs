@@ -25,7 +25,7 @@ public sealed class LookalikeFilter(string name, IReadOnlyList<string> brands, I
 
     public static readonly IReadOnlyDictionary<string, double> DefaultScores = new Dictionary<string, double>
     {
-        [From] = 5, [ReplyTo] = 4, [Link] = 3,
+        [From] = 0, [ReplyTo] = 0, [Link] = 0,
     };
 
     // The detector depends on relay.domains, which a reload may change: rebuilt when the list is another object.
