@@ -26,7 +26,7 @@ public sealed class LookalikeDetector
 
     private static readonly IdnMapping Idn = new() { AllowUnassigned = true, UseStd3AsciiRules = false };
 
-    private sealed record Protected(string Domain, string Registrable, string Label, string UnicodeLabel, string Suffix, string Skeleton, string[] NameTokens);
+    private sealed record Protected(string Domain, string DottedDomain, string Registrable, string Label, string UnicodeLabel, string Suffix, string Skeleton, string[] NameTokens);
 
     private readonly List<Protected> _protected = [];
     private readonly PublicSuffixList _psl;
@@ -40,7 +40,7 @@ public sealed class LookalikeDetector
                 continue;
             var (label, suffix) = Split(registrable);
             var unicodeLabel = ToUnicode(label);
-            _protected.Add(new Protected(ascii, registrable, label, unicodeLabel, suffix, Confusables.DomainSkeleton(unicodeLabel),
+            _protected.Add(new Protected(ascii, "." + ascii, registrable, label, unicodeLabel, suffix, Confusables.DomainSkeleton(unicodeLabel),
                 registrable.Split('.', '-')));
         }
     }
@@ -49,7 +49,7 @@ public sealed class LookalikeDetector
 
     /// <summary>Whether the name is a protected domain, one of its subdomains, or shares its registrable domain.</summary>
     public bool IsProtected(string ascii, string? registrable) =>
-        _protected.Any(p => ascii == p.Domain || ascii.EndsWith("." + p.Domain, StringComparison.Ordinal) || registrable == p.Registrable);
+        _protected.Any(p => ascii == p.Domain || ascii.EndsWith(p.DottedDomain, StringComparison.Ordinal) || registrable == p.Registrable);
 
     /// <summary>The first protected domain this name imitates, or null (also for names that are not valid domains).</summary>
     public LookalikeFinding? Check(string? domain)
