@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Gateway.Detection;
 
 /// <summary>
@@ -62,29 +64,44 @@ public static class HtmlSmugglingScanner
 
     public static string? Scan(TextReader reader, bool isSvg)
     {
+        // Two windows of Carry + Chunk characters, from the shared pool: a scan allocates almost nothing.
+        var raw = ArrayPool<char>.Shared.Rent(Carry + Chunk);
+        var code = ArrayPool<char>.Shared.Rent(Carry + Chunk); // raw with text blanked out, position for position
+        try
+        {
+            return Scan(reader, isSvg, raw.AsSpan(0, Carry + Chunk), code.AsSpan(0, Carry + Chunk));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(raw);
+            ArrayPool<char>.Shared.Return(code);
+        }
+    }
+
+    private static string? Scan(TextReader reader, bool isSvg, Span<char> raw, Span<char> code)
+    {
         var state = new State();
-        var raw = new char[Carry + Chunk];
-        var code = new char[Carry + Chunk]; // raw with text outside code replaced by spaces, position for position
         var length = 0;
         var tokenFrom = 0;  // first character the tokenizer has not seen
         var needleFrom = 0; // first position where a needle may start that was not searched yet
         long total = 0;
         while (true)
         {
-            var n = reader.ReadBlock(raw, length, raw.Length - length);
+            var n = reader.ReadBlock(raw[length..]);
             total += n;
             var eof = n == 0 || total >= MaxChars || length + n < raw.Length;
             length += n;
             var tokenLimit = eof ? length : Math.Max(tokenFrom, length - TokenLookahead);
-            Tokenize(raw.AsSpan(0, length), code, tokenFrom, tokenLimit, state);
+            Tokenize(raw[..length], code, tokenFrom, tokenLimit, state);
+            MeasureRuns(raw[..length], tokenFrom, tokenLimit, state);
             var needleLimit = eof ? length : Math.Max(needleFrom, length - NeedleLookahead);
-            Search(code.AsSpan(0, tokenLimit), needleFrom, needleLimit, state);
+            Search(code[..tokenLimit], needleFrom, needleLimit, state);
             if (eof)
                 break;
             var keep = Math.Min(Carry, length);
             var shift = length - keep;
-            Array.Copy(raw, shift, raw, 0, keep);
-            Array.Copy(code, shift, code, 0, keep);
+            raw[shift..length].CopyTo(raw);
+            code[shift..length].CopyTo(code);
             tokenFrom = tokenLimit - shift;
             needleFrom = needleLimit - shift;
             length = keep;
@@ -116,65 +133,117 @@ public static class HtmlSmugglingScanner
 
     /// <summary>
     /// Tells code from text as a browser would, roughly: tags (attributes included, quotes respected), the content of
-    /// script elements, and comments; fills <paramref name="code"/> and measures base64 runs over the raw text.
+    /// script elements, and comments; fills <paramref name="code"/> (text blanked out). Jumps from one character that
+    /// can change the mode to the next (vectorised searches), so that long text, attribute values and scripts cost
+    /// little more than a copy.
     /// </summary>
-    private static void Tokenize(ReadOnlySpan<char> raw, char[] code, int from, int limit, State s)
+    private static void Tokenize(ReadOnlySpan<char> raw, Span<char> code, int from, int limit, State s)
     {
-        for (var i = from; i < limit; i++)
+        var i = from;
+        while (i < limit)
         {
-            var c = raw[i];
             switch (s.Mode)
             {
                 case Mode.Text:
-                    if (c == '<' && i + 1 < raw.Length)
+                {
+                    var end = Stop(raw, i, limit, raw[i..limit].IndexOf('<'));
+                    code[i..end].Fill(' ');
+                    if (end == limit)
+                        return;
+                    code[end] = '<';
+                    var after = raw[(end + 1)..];
+                    if (after.StartsWith("!--"))
+                        s.Mode = Mode.Comment;
+                    else if (after.Length > 0 && (char.IsAsciiLetter(after[0]) || after[0] is '/' or '!' or '?'))
                     {
-                        var next = raw[i + 1];
-                        if (raw[(i + 1)..].StartsWith("!--"))
-                            s.Mode = Mode.Comment;
-                        else if (char.IsAsciiLetter(next) || next is '/' or '!' or '?')
-                        {
-                            s.Mode = Mode.Tag;
-                            s.Quote = '\0';
-                            s.TagIsScript = IsScriptTag(raw[(i + 1)..]);
-                            if (s.TagIsScript)
-                                s.Script = true;
-                        }
+                        s.Mode = Mode.Tag;
+                        s.Quote = '\0';
+                        s.TagIsScript = IsScriptTag(after);
+                        if (s.TagIsScript)
+                            s.Script = true;
                     }
+                    i = end + 1;
                     break;
+                }
                 case Mode.Tag:
+                {
+                    var end = Stop(raw, i, limit, s.Quote != '\0' ? raw[i..limit].IndexOf(s.Quote) : raw[i..limit].IndexOfAny(TagStops));
+                    raw[i..end].CopyTo(code[i..]);
+                    if (end == limit)
+                        return;
+                    var c = raw[end];
+                    code[end] = c;
                     if (s.Quote != '\0')
-                    {
-                        if (c == s.Quote)
-                            s.Quote = '\0';
-                    }
-                    else if (c is '"' or '\'')
-                        s.Quote = c;
+                        s.Quote = '\0';
                     else if (c == '>')
                         s.Mode = s.TagIsScript ? Mode.Script : Mode.Text;
+                    else
+                        s.Quote = c;
+                    i = end + 1;
                     break;
+                }
                 case Mode.Script:
-                    if (c == '<' && raw[(i + 1)..].StartsWith("/script", StringComparison.OrdinalIgnoreCase))
+                {
+                    var end = Stop(raw, i, limit, raw[i..limit].IndexOf('<'));
+                    raw[i..end].CopyTo(code[i..]);
+                    if (end == limit)
+                        return;
+                    code[end] = '<';
+                    if (raw[(end + 1)..].StartsWith("/script", StringComparison.OrdinalIgnoreCase))
                     {
                         s.Mode = Mode.Tag;
                         s.Quote = '\0';
                         s.TagIsScript = false;
                     }
+                    i = end + 1;
                     break;
-                case Mode.Comment:
-                    if (c == '>' && i >= 2 && raw[i - 1] == '-' && raw[i - 2] == '-')
+                }
+                default: // a comment
+                {
+                    var end = Stop(raw, i, limit, raw[i..limit].IndexOf('>'));
+                    code[i..end].Fill(' ');
+                    if (end == limit)
+                        return;
+                    code[end] = ' ';
+                    if (end >= 2 && raw[end - 1] == '-' && raw[end - 2] == '-')
                         s.Mode = Mode.Text;
+                    i = end + 1;
                     break;
+                }
             }
-            code[i] = s.Mode is Mode.Tag or Mode.Script || c == '<' ? c : ' ';
+        }
+    }
 
-            if (IsBase64(c))
+    private static int Stop(ReadOnlySpan<char> raw, int from, int limit, int found) => found < 0 ? limit : from + found;
+
+    private static readonly SearchValues<char> TagStops = SearchValues.Create("\"'>");
+
+    private static readonly SearchValues<char> Base64Chars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_");
+
+    /// <summary>Runs of base64 characters over the raw text, and the data: URI each is the payload of.</summary>
+    private static void MeasureRuns(ReadOnlySpan<char> raw, int from, int limit, State s)
+    {
+        var i = from;
+        while (i < limit)
+        {
+            if (s.Run == 0)
             {
-                if (s.Run == 0)
-                    StartRun(raw, i, s);
-                s.Run++;
+                var next = raw[i..limit].IndexOfAny(Base64Chars);
+                if (next < 0)
+                    return;
+                i += next;
+                StartRun(raw, i, s);
             }
-            else if (s.Run > 0)
-                EndRun(s);
+            var end = raw[i..limit].IndexOfAnyExcept(Base64Chars);
+            if (end < 0)
+            {
+                s.Run += limit - i;
+                return;
+            }
+            s.Run += end;
+            EndRun(s);
+            i += end + 1;
         }
     }
 
@@ -256,8 +325,6 @@ public static class HtmlSmugglingScanner
             fileName = new string(code[start..i]);
         return true;
     }
-
-    private static bool IsBase64(char c) => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=' or '-' or '_';
 
     private static void StartRun(ReadOnlySpan<char> raw, int i, State s)
     {

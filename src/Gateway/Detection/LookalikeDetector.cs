@@ -26,7 +26,7 @@ public sealed class LookalikeDetector
 
     private static readonly IdnMapping Idn = new() { AllowUnassigned = true, UseStd3AsciiRules = false };
 
-    private sealed record Protected(string Domain, string DottedDomain, string Registrable, string Label, string UnicodeLabel, string Suffix, string Skeleton, string[] NameTokens);
+    private sealed record Protected(string Domain, string DottedDomain, string Registrable, string DottedRegistrable, string Label, string UnicodeLabel, string Suffix, string Skeleton, string[] NameTokens);
 
     private readonly List<Protected> _protected = [];
     private readonly PublicSuffixList _psl;
@@ -40,7 +40,7 @@ public sealed class LookalikeDetector
                 continue;
             var (label, suffix) = Split(registrable);
             var unicodeLabel = ToUnicode(label);
-            _protected.Add(new Protected(ascii, "." + ascii, registrable, label, unicodeLabel, suffix, Confusables.DomainSkeleton(unicodeLabel),
+            _protected.Add(new Protected(ascii, "." + ascii, registrable, "." + registrable + ".", label, unicodeLabel, suffix, Confusables.DomainSkeleton(unicodeLabel),
                 registrable.Split('.', '-')));
         }
     }
@@ -67,9 +67,13 @@ public sealed class LookalikeDetector
             if (CompareName(p, label, unicodeLabel, suffix, ref skeleton) is { } kind)
                 return new LookalikeFinding(shown, p.Domain, kind);
         }
+        // Only the labels the owner of the registrable domain chose can hold hyphenated words: not the suffix's.
+        var dotted = "." + ascii + ".";
+        var words = ascii[..(ascii.Length - registrable.Length + registrable.IndexOf('.'))].Split('.')
+            .Where(l => l.Contains('-')).Select(l => l.Split('-')).ToList();
         foreach (var p in _protected)
         {
-            if (IsEmbedded(p, ascii, registrable))
+            if (IsEmbedded(p, dotted, words))
                 return new LookalikeFinding(shown, p.Domain, LookalikeKind.Embedded);
         }
         return null;
@@ -129,15 +133,13 @@ public sealed class LookalikeDetector
     /// The protected registrable domain as consecutive labels of the name (corp.example.evil.test), or as consecutive
     /// hyphen-separated words of one of its labels (corp-example.test, login-paypal-com.test).
     /// </summary>
-    private static bool IsEmbedded(Protected p, string ascii, string registrable)
+    private static bool IsEmbedded(Protected p, string dotted, List<string[]> hyphenatedLabels)
     {
-        if (("." + ascii + ".").Contains("." + p.Registrable + ".", StringComparison.Ordinal))
+        if (dotted.Contains(p.DottedRegistrable, StringComparison.Ordinal))
             return true;
-        // Only the labels the owner of the registrable domain chose: not the public suffix's.
-        var labels = ascii[..(ascii.Length - registrable.Length + registrable.IndexOf('.'))].Split('.');
-        foreach (var label in labels)
+        foreach (var words in hyphenatedLabels)
         {
-            if (label.Contains('-') && ContainsRun(label.Split('-'), p.NameTokens))
+            if (ContainsRun(words, p.NameTokens))
                 return true;
         }
         return false;
