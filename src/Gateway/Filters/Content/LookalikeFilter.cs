@@ -21,6 +21,9 @@ public sealed class LookalikeFilter(string name, IReadOnlyList<string> brands, I
     /// <summary>Links checked per message: the view holds at most 1,000; hosts repeat.</summary>
     private const int MaxLinkHosts = 200;
 
+    /// <summary>Addresses checked per header kind: a header listing thousands is hostile, and its first ones show it.</summary>
+    private const int MaxAddresses = 100;
+
     private static readonly IReadOnlySet<Phase> DataOnly = new HashSet<Phase> { Phase.Data };
 
     public static readonly IReadOnlyDictionary<string, double> DefaultScores = new Dictionary<string, double>
@@ -63,12 +66,15 @@ public sealed class LookalikeFilter(string name, IReadOnlyList<string> brands, I
 
     private static LookalikeFinding? FirstInAddresses(LookalikeDetector detector, HeaderList headers, HeaderId id)
     {
+        var checkedAddresses = 0;
         foreach (var header in headers)
         {
             if (header.Id != id || !InternetAddressList.TryParse(header.Value, out var list))
                 continue;
             foreach (var mailbox in list.Mailboxes)
             {
+                if (++checkedAddresses > MaxAddresses)
+                    return null;
                 if (detector.Check(mailbox.Domain) is { } finding)
                     return finding;
             }
