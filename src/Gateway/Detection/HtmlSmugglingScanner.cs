@@ -316,8 +316,12 @@ public static class HtmlSmugglingScanner
         if (code[i] != '=')
             return code[i] == '>' || code[i] == '/' || char.IsAsciiLetter(code[i]) && char.IsWhiteSpace(code[i - 1]);
         i++;
+        var quoted = false;
         while (i < code.Length && code[i] is ' ' or '\t' or '"' or '\'')
-            i++;
+            quoted |= code[i++] is '"' or '\'';
+        // In script (a.download = name) an unquoted value is a variable, not a file name.
+        if (!quoted && code[at - 1] == '.')
+            return true;
         var start = i;
         while (i < code.Length && i - start < 100 && !(char.IsWhiteSpace(code[i]) || code[i] is '"' or '\'' or '>' or ';' or ')' or ','))
             i++;
