@@ -32,7 +32,10 @@ public sealed class LookalikeFilter(string name, IReadOnlyList<string> brands, I
     };
 
     // The detector depends on relay.domains, which a reload may change: rebuilt when the list is another object.
-    private (IReadOnlyList<string> Domains, LookalikeDetector Detector)? _detector;
+    // One reference, swapped whole, so that sessions on other threads never see a list with another list's detector.
+    private sealed record Built(IReadOnlyList<string> Domains, LookalikeDetector Detector);
+
+    private Built? _detector;
 
     public IReadOnlySet<Phase> Phases => DataOnly;
 
@@ -56,11 +59,11 @@ public sealed class LookalikeFilter(string name, IReadOnlyList<string> brands, I
 
     private LookalikeDetector Detector(IReadOnlyList<string> domains)
     {
-        var cached = _detector;
-        if (cached is { } c && ReferenceEquals(c.Domains, domains))
-            return c.Detector;
+        var cached = Volatile.Read(ref _detector);
+        if (cached is not null && ReferenceEquals(cached.Domains, domains))
+            return cached.Detector;
         var detector = new LookalikeDetector([.. domains, .. brands]);
-        _detector = (domains, detector);
+        Volatile.Write(ref _detector, new Built(domains, detector));
         return detector;
     }
 
