@@ -11,7 +11,7 @@ namespace Gateway.Mime;
 /// their sniffed types) and its text (text/plain, and text/html turned into text). Parsed with MimeKit under
 /// explicit limits; whatever exceeds one is listed in <see cref="Violations"/> and is never reported as clean.
 /// </summary>
-public sealed class MessageView
+public sealed partial class MessageView
 {
     private const int MaxBodyText = 1024 * 1024;
 
@@ -85,6 +85,7 @@ public sealed class MessageView
             Violate($"more than {_limits.MaxParts} MIME parts");
             return;
         }
+        NoteHtml(entity);
         switch (entity)
         {
             case Multipart multipart:

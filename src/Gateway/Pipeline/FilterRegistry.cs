@@ -26,6 +26,8 @@ public static class FilterRegistry
         ["rate_limit"] = Filters.Abuse.RateLimitFilter.Create,
         ["greylist"] = Filters.Abuse.GreylistFilter.Create,
         ["antivirus"] = Detection.Antivirus.AntivirusFilter.Create,
+        ["lookalike"] = Filters.Content.LookalikeFilter.Create,
+        ["html_smuggling"] = Filters.Content.HtmlSmugglingFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;

@@ -168,6 +168,8 @@ public static class RuleLoader
                 "attachment" => ReadAttachment(value, at, sink, baseDirectory),
                 "url" => ReadPattern(value, at, sink, baseDirectory) is { } link ? new UrlMatcher(link) : null,
                 "display_name_spoof" => ReadFlag(value, at, sink) ? new DisplayNameSpoofMatcher() : null,
+                "lookalike" => ReadLookalike(value, at, sink),
+                "html_smuggling" => ReadFlag(value, at, sink) ? new HtmlSmugglingMatcher() : null,
                 "body" => ReadPattern(value, at, sink, baseDirectory) is { } body ? new BodyMatcher(body) : null,
                 "size" => ReadSize(value, at, sink),
                 "rdns" => ReadPattern(value, at, sink, baseDirectory) is { } rdns ? new ReverseDnsMatcher(rdns) : null,
@@ -190,7 +192,7 @@ public static class RuleLoader
 
     private static IMatcher? Unknown(YamlNode keyNode, string key, string path, ConfigErrorSink sink)
     {
-        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, rdns, helo, mail_from, rcpt_to, subject, header, size, attachment, body, url, display_name_spoof, spf, dkim, dmarc, arc, uribl, symbol)");
+        sink.Add(keyNode, $"unknown matcher '{key}' in '{path}' (known: all, any, not, client_ip, rdns, helo, mail_from, rcpt_to, subject, header, size, attachment, body, url, display_name_spoof, lookalike, html_smuggling, spf, dkim, dmarc, arc, uribl, symbol)");
         return null;
     }
 
@@ -381,6 +383,25 @@ public static class RuleLoader
             return true;
         sink.Add(node, $"'{path}' takes only 'true'");
         return false;
+    }
+
+    /// <summary>"lookalike: true" (anywhere), "lookalike: from" or "lookalike: [from, reply_to, link]".</summary>
+    private static IMatcher? ReadLookalike(YamlNode node, string path, ConfigErrorSink sink)
+    {
+        if (node is YamlScalarNode { Value: "true" })
+            return new LookalikeMatcher([.. LookalikeMatcher.Places.Values]);
+        var places = node switch
+        {
+            YamlScalarNode scalar => [scalar.Value],
+            YamlSequenceNode sequence => sequence.Children.Select(c => (c as YamlScalarNode)?.Value).ToList(),
+            _ => [],
+        };
+        if (places.Count == 0 || places.Any(p => p is null || !LookalikeMatcher.Places.ContainsKey(p)))
+        {
+            sink.Add(node, $"'{path}' takes true or places among {string.Join(", ", LookalikeMatcher.Places.Keys)}");
+            return null;
+        }
+        return new LookalikeMatcher([.. places.Select(p => LookalikeMatcher.Places[p!])]);
     }
 
     /// <summary>"spf: fail", "spf: [fail, softfail]" or "dkim: { result: pass, domain: example.com }".</summary>

@@ -1,0 +1,80 @@
+using System.Text;
+using MimeKit;
+
+namespace Gateway.Mime;
+
+/// <summary>An HTML or SVG document in a message (the HTML body or an attachment), for checks that read markup.</summary>
+public sealed record HtmlDocumentPart(string Name, bool IsSvg, bool IsAttachment, MimePart Part)
+{
+    /// <summary>The decoded text (charset from the part, or a byte order mark, else UTF-8), read as a stream.</summary>
+    public TextReader OpenText()
+    {
+        if (Part is TextPart text && text.ContentType.Charset is { } charset)
+        {
+            try
+            {
+                var encoding = Encoding.GetEncoding(charset);
+                return new StreamReader(Part.Content!.Open(), encoding, detectEncodingFromByteOrderMarks: true);
+            }
+            catch (ArgumentException)
+            {
+                // an unknown charset: the markup that matters is ASCII, UTF-8 reads it
+            }
+        }
+        return new StreamReader(Part.Content!.Open(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+    }
+}
+
+public sealed partial class MessageView
+{
+    /// <summary>HTML and SVG documents kept per message (the parts stay in memory with the parsed message anyway).</summary>
+    private const int MaxHtmlDocuments = 50;
+
+    private readonly List<HtmlDocumentPart> _htmlDocuments = [];
+
+    /// <summary>
+    /// The HTML and SVG documents of the message: text/html bodies, and attachments declared, named (.htm, .html,
+    /// .xhtml, .shtml, .svg) or sniffed (their first bytes start with markup) as such. At most 50.
+    /// </summary>
+    public IReadOnlyList<HtmlDocumentPart> HtmlDocuments => _htmlDocuments;
+
+    private void NoteHtml(MimeEntity entity)
+    {
+        if (entity is not MimePart part || part.Content is null || _htmlDocuments.Count >= MaxHtmlDocuments)
+            return;
+        var type = part.ContentType.MimeType.ToLowerInvariant();
+        var name = part.FileName ?? "";
+        var extension = Path.GetExtension(name.TrimEnd('.', ' ')).ToLowerInvariant();
+        var attachment = part.IsAttachment || part.FileName is not null;
+        bool? svg = type == "image/svg+xml" || extension == ".svg" ? true
+            : type is "text/html" or "application/xhtml+xml" || extension is ".htm" or ".html" or ".xhtml" or ".shtml" ? false
+            : null;
+        if (svg is null && attachment)
+            svg = SniffMarkup(part);
+        if (svg is { } isSvg)
+            _htmlDocuments.Add(new HtmlDocumentPart(name.Length > 0 ? name : attachment ? "(unnamed attachment)" : "(HTML body)", isSvg, attachment, part));
+    }
+
+    /// <summary>An attachment whose first bytes are markup: true for SVG, false for HTML, null for neither.</summary>
+    private static bool? SniffMarkup(MimePart part)
+    {
+        try
+        {
+            using var content = part.Content!.Open();
+            var head = new byte[FileTypes.SniffLength];
+            var n = content.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            var text = Encoding.UTF8.GetString(head, 0, n).TrimStart('\uFEFF', ' ', '\t', '\r', '\n').ToLowerInvariant();
+            if (text.StartsWith("<svg", StringComparison.Ordinal) || (text.StartsWith("<?xml", StringComparison.Ordinal) && text.Contains("<svg", StringComparison.Ordinal)))
+                return true;
+            if (text.StartsWith("<!doctype html", StringComparison.Ordinal) || text.StartsWith("<html", StringComparison.Ordinal)
+                || text.StartsWith("<script", StringComparison.Ordinal) || text.StartsWith("<head", StringComparison.Ordinal)
+                || text.StartsWith("<body", StringComparison.Ordinal))
+                return false;
+            return null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+        {
+            return null;
+        }
+    }
+}
