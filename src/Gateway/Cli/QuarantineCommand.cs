@@ -45,7 +45,7 @@ public static class QuarantineCommand
                 stdout.WriteLine($"deleted {entry.Id}");
                 return 0;
             default: // release
-                await using (var upstream = GatewayServer.CreateUpstream(config, NullLogger.Instance))
+                await using (var upstream = Runtime.GatewayServer.CreateUpstream(config, NullLogger.Instance))
                 {
                     var outcome = await store.ReleaseAsync(entry, upstream, cancellationToken).ConfigureAwait(false);
                     stdout.WriteLine($"{(outcome.Delivered ? "released" : "not released")} {entry.Id}: {outcome.Reply} ({outcome.Detail})");

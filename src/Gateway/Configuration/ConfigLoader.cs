@@ -238,7 +238,7 @@ public static partial class ConfigLoader
         {
             var parts = replyText.Split(' ', 3);
             if (parts.Length == 3 && parts[0] == "250" && parts[1].StartsWith("2.", StringComparison.Ordinal))
-                reply = new Smtp.Reply(250, parts[1], parts[2]);
+                reply = new Reply(250, parts[1], parts[2]);
             else
                 r.Error(replyNode, "'quarantine.reply' must be \"250 2.x.x text\": the client is told the message was taken");
         }

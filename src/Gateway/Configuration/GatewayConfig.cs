@@ -112,9 +112,9 @@ public enum BareLineEndings { Reject, Normalize }
 public sealed record Thresholds(double? AddHeader, double? Reject, double? Quarantine = null, double? RewriteSubject = null);
 
 /// <summary>The quarantine directory (null: no quarantine) and the reply a client gets for a quarantined message.</summary>
-public sealed record QuarantineConfig(string? Directory, Smtp.Reply Reply)
+public sealed record QuarantineConfig(string? Directory, Reply Reply)
 {
-    public static readonly QuarantineConfig None = new(null, new Smtp.Reply(250, "2.0.0", "Ok: held for review"));
+    public static readonly QuarantineConfig None = new(null, new Reply(250, "2.0.0", "Ok: held for review"));
 }
 
 public sealed record PolicyConfig(BareLineEndings BareLineEndings, Thresholds Thresholds, string ScoreHeader, string SymbolsHeader)

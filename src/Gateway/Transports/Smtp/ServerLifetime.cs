@@ -1,4 +1,4 @@
-namespace Gateway.Smtp;
+namespace Gateway.Transports.Smtp;
 
 /// <summary>
 /// Shutdown signals shared by every session. Draining closes idle sessions and lets transactions in progress

@@ -1,17 +1,14 @@
 using System.Net;
-using System.Security.Authentication;
 using Gateway.Configuration;
 using Gateway.Forwarding;
+using Gateway.Transports.Smtp;
 using Microsoft.Extensions.Logging;
-using SmtpServer;
-using SmtpServer.Storage;
-using ServiceProvider = SmtpServer.ComponentModel.ServiceProvider;
 
-namespace Gateway.Smtp;
+namespace Gateway.Runtime;
 
 /// <summary>
-/// The gateway's SMTP front end: SmtpServer with the gateway's listener, pipe, command factory, envelope policy
-/// and message store plugged in, and a graceful drain on stop.
+/// The running gateway: the current configuration snapshot (reloaded on change), its upstream, DNS and state, and the
+/// SMTP listeners (<see cref="SmtpListener"/>) with a graceful drain on stop.
 /// </summary>
 public sealed class GatewayServer : IAsyncDisposable
 {
@@ -37,8 +34,8 @@ public sealed class GatewayServer : IAsyncDisposable
     private State.IStateStore _state;
     private readonly List<State.IStateStore> _retiredStates = [];
     private readonly ConnectionLimiter _limiter = new();
-    private readonly GatewayListenerFactory _listeners;
-    private readonly SmtpServer.SmtpServer _server;
+    private readonly SmtpServerContext _smtp;
+    private readonly List<SmtpListener> _listeners = [];
     private readonly CancellationTokenSource _shutdown = new();
     private Task? _running;
 
@@ -61,34 +58,8 @@ public sealed class GatewayServer : IAsyncDisposable
         _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
         _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns, _state);
         Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
-        _listeners = new GatewayListenerFactory(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, _logger, Transactions);
-
-        var certificates = config.Server.Tls is { } tls ? new CertificateFactory(tls) : null;
-        var builder = new SmtpServerOptionsBuilder()
-            .ServerName(config.Server.Hostname)
-            .MaxMessageSize((int)config.Limits.MaxMessageSize) // advertised and checked by the gateway itself
-            .MaxRetryCount(int.MaxValue) // the gateway counts errors itself (limits.max_errors)
-            .CommandWaitTimeout(config.Limits.CommandTimeout) // the idle timeout between commands (421 4.4.2)
-            .CustomSmtpGreeting(_ => $"220 {config.Server.Hostname} ESMTP");
-        foreach (var endpoint in config.Server.Listen)
-        {
-            builder.Endpoint(e =>
-            {
-                e.Endpoint(endpoint)
-                    .SessionTimeout(config.Limits.SessionTimeout)
-                    .SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13);
-                if (certificates is not null)
-                    e.Certificate(certificates);
-            });
-        }
-
-        var services = new ServiceProvider();
-        services.Add(_listeners);
-        services.Add(new GatewayCommandFactory());
-        services.Add((IMailboxFilter)new EnvelopePolicy());
-        services.Add((IMessageStore)new GatewayMessageStore(_upstream, _lifetime, _logger, Transactions));
-        _server = new SmtpServer.SmtpServer(builder.Build(), services);
-        _server.SessionFaulted += (_, e) => _logger.LogWarning(e.Exception, "session faulted: {Error}", e.Exception.Message);
+        var certificates = config.Server.Tls is { } tls ? new CertificateProvider(tls) : null;
+        _smtp = new SmtpServerContext(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, certificates, _logger, Transactions);
     }
 
     public static IUpstream CreateUpstream(GatewayConfig config, ILogger logger) =>
@@ -172,7 +143,11 @@ public sealed class GatewayServer : IAsyncDisposable
         await store.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Settings read once at start: the listeners, the banner and certificate paths, SmtpServer's timeouts.</summary>
+    /// <summary>
+    /// Settings read once at start: the listening sockets and the STARTTLS certificate paths (the certificate files
+    /// themselves are read again when they change). Everything else applies to sessions that start after the reload,
+    /// and <c>server.drain_timeout</c> to the next stop.
+    /// </summary>
     private static List<string> RestartOnly(GatewayConfig started, GatewayConfig next)
     {
         var changed = new List<string>();
@@ -182,10 +157,7 @@ public sealed class GatewayServer : IAsyncDisposable
                 changed.Add(name);
         }
         Check("server.listen", string.Join(",", started.Server.Listen), string.Join(",", next.Server.Listen));
-        Check("server.hostname", started.Server.Hostname, next.Server.Hostname);
         Check("server.tls", started.Server.Tls?.ToString() ?? "", next.Server.Tls?.ToString() ?? "");
-        Check("limits.command_timeout", started.Limits.CommandTimeout, next.Limits.CommandTimeout);
-        Check("limits.session_timeout", started.Limits.SessionTimeout, next.Limits.SessionTimeout);
         return changed;
     }
 
@@ -215,40 +187,58 @@ public sealed class GatewayServer : IAsyncDisposable
     }
 
     /// <summary>The endpoints listened on, with the ports the OS chose for port 0.</summary>
-    public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Bound;
+    public IReadOnlyList<IPEndPoint> Endpoints
+    {
+        get { lock (_listeners) return [.. _listeners.Select(l => l.Endpoint)]; }
+    }
 
     /// <summary>Open client connections.</summary>
     public int Connections => _limiter.Total;
 
     /// <summary>Completes when the server has stopped.</summary>
-    public Task Completion => _running ?? Task.CompletedTask;
+    public Task Completion => _stopped.Task;
+
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Binds every endpoint (throwing if one cannot be bound) and starts accepting.</summary>
-    public async Task StartAsync()
+    public Task StartAsync()
     {
-        var bound = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var expected = _config.Server.Listen.Count;
-        var count = 0;
-        _listeners.Listening += _ =>
+        var loops = new List<Task>();
+        lock (_listeners)
         {
-            if (Interlocked.Increment(ref count) == expected)
-                bound.TrySetResult();
-        };
-        _running = _server.StartAsync(_shutdown.Token);
+            try
+            {
+                foreach (var endpoint in _config.Server.Listen)
+                {
+                    var listener = new SmtpListener(endpoint, _smtp);
+                    _listeners.Add(listener);
+                    _logger.LogInformation("listening on {Endpoint}", listener.Endpoint);
+                }
+            }
+            catch
+            {
+                foreach (var listener in _listeners)
+                    listener.Dispose();
+                _listeners.Clear();
+                throw;
+            }
+            foreach (var listener in _listeners)
+                loops.Add(Task.Run(listener.AcceptLoopAsync));
+        }
+        _running = Task.WhenAll(loops);
         lock (_reloadLock)
             WatchFiles(_config);
-        var first = await Task.WhenAny(bound.Task, _running).ConfigureAwait(false);
-        if (first == _running)
-            await _running.ConfigureAwait(false); // a listener failed to bind: surface the exception
+        return Task.CompletedTask;
     }
 
     /// <summary>
     /// Stops accepting, closes idle sessions with 421 4.3.2, lets transactions in progress finish for up to
-    /// <paramref name="drainTimeout"/> (default <c>server.drain_timeout</c>), then closes the rest with 421 4.3.2.
+    /// <paramref name="drainTimeout"/> (default <c>server.drain_timeout</c> of the current configuration, reloads included),
+    /// then closes the rest with 421 4.3.2.
     /// </summary>
     public async Task StopAsync(TimeSpan? drainTimeout = null)
     {
-        var timeout = drainTimeout ?? _config.Server.DrainTimeout;
+        var timeout = drainTimeout ?? CurrentConfig.Server.DrainTimeout;
         _logger.LogInformation("draining: {Connections} connection(s) open, waiting up to {Timeout}", _limiter.Total, timeout);
         _lifetime.BeginDrain();
         lock (_reloadLock)
@@ -278,7 +268,11 @@ public sealed class GatewayServer : IAsyncDisposable
             {
             }
         }
-        _server.Shutdown();
+        lock (_listeners)
+        {
+            foreach (var listener in _listeners)
+                listener.Dispose();
+        }
         await _shutdown.CancelAsync().ConfigureAwait(false);
         if (_running is not null)
         {
@@ -291,6 +285,7 @@ public sealed class GatewayServer : IAsyncDisposable
             }
         }
         _logger.LogInformation("stopped");
+        _stopped.TrySetResult();
     }
 
     public async ValueTask DisposeAsync()

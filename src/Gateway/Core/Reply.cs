@@ -1,6 +1,4 @@
-using SmtpServer.Protocol;
-
-namespace Gateway.Smtp;
+namespace Gateway.Core;
 
 /// <summary>An SMTP reply the gateway sends: code, enhanced status code (RFC 3463) and text, on one line.</summary>
 public sealed record Reply(int Code, string Enhanced, string Text)
@@ -10,11 +8,6 @@ public sealed record Reply(int Code, string Enhanced, string Text)
     public bool IsPermanent => Code >= 500;
 
     public override string ToString() => Enhanced.Length == 0 ? $"{Code} {Text}" : $"{Code} {Enhanced} {Text}";
-
-    /// <summary>For SmtpServer, which writes "{code} {message}".</summary>
-    public SmtpResponse ToResponse() => new((SmtpReplyCode)Code, Enhanced.Length == 0 ? Text : $"{Enhanced} {Text}");
-
-    public SmtpResponseException ToException(bool quit = false) => new(ToResponse(), quit);
 
     // The gateway's own replies, in one place so that tests and documentation can refer to them.
     public static readonly Reply LineTooLong = new(500, "5.5.2", "Line too long");
@@ -42,6 +35,8 @@ public sealed record Reply(int Code, string Enhanced, string Text)
     public static readonly Reply LocalError = new(451, "4.3.0", "Local error in processing, try again later");
     /// <summary>Not sent: stands in the log for a transaction the client left before the end of DATA.</summary>
     public static readonly Reply Abandoned = new(0, "", "(no message: the session ended before the end of DATA)");
+
+    public static readonly Reply BadSequence = new(503, "5.5.1", "Bad sequence of commands");
 
     public static readonly Reply StorageError = new(452, "4.3.1", "Insufficient system storage, try again later");
 }

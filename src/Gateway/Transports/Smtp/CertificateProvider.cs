@@ -1,27 +1,26 @@
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Configuration;
-using SmtpServer;
 
-namespace Gateway.Smtp;
+namespace Gateway.Transports.Smtp;
 
 /// <summary>
 /// Loads the STARTTLS certificate from its PEM files, and again whenever they change on disk, so that a renewed
 /// certificate is used from the next handshake without a restart.
 /// </summary>
-public sealed class CertificateFactory : ICertificateFactory
+public sealed class CertificateProvider
 {
     private readonly TlsConfig _config;
     private readonly Lock _lock = new();
     private X509Certificate2 _certificate;
     private DateTime _loadedStamp;
 
-    public CertificateFactory(TlsConfig config)
+    public CertificateProvider(TlsConfig config)
     {
         _config = config;
         _certificate = Load(config, out _loadedStamp);
     }
 
-    public X509Certificate GetServerCertificate(ISessionContext sessionContext)
+    public X509Certificate2 Current()
     {
         lock (_lock)
         {

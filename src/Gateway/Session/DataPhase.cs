@@ -3,7 +3,7 @@ using System.Text;
 using Gateway.Forwarding;
 using Gateway.Pipeline;
 
-namespace Gateway.Smtp;
+namespace Gateway.Session;
 
 /// <summary>What the end of DATA decides: a refusal (or discard) with who decided, or the headers to add.</summary>
 public sealed record DataDecision(Reply? Refusal, string Detail, string By, string AddedHeaders)
@@ -13,6 +13,12 @@ public sealed record DataDecision(Reply? Refusal, string Detail, string By, stri
 
     /// <summary>Put in front of the Subject (the score reached policy.thresholds.rewrite_subject).</summary>
     public string? SubjectPrefix { get; init; }
+
+    /// <summary>Header fields to take out of the message as it is forwarded (changed or deleted by a filter).</summary>
+    public IReadOnlyList<string> RemovedHeaders { get; init; } = [];
+
+    /// <summary>A disconnect verdict: close the connection after the reply.</summary>
+    public bool Close { get; init; }
 }
 
 /// <summary>
@@ -21,16 +27,17 @@ public sealed record DataDecision(Reply? Refusal, string Detail, string By, stri
 /// </summary>
 public static class DataPhase
 {
-    public static async Task<DataDecision> DecideAsync(SessionState session, CancellationToken cancellationToken, FilterContext? context = null)
+    public static async Task<DataDecision> DecideAsync(Connection connection, Transaction transaction, CancellationToken cancellationToken)
     {
-        if (session.MessageOutcome is { } refused)
+        if (transaction.MessageOutcome is { } refused)
             return new(refused, "not forwarded", "smtp", "");
 
-        context ??= new FilterContext(Phase.Data, session) { Message = session.Message };
-        var verdict = session.Pipeline.Has(Phase.Data)
-            ? await session.Pipeline.RunAsync(context, session.Evaluation, cancellationToken).ConfigureAwait(false)
+        var context = new FilterContext(Phase.Data, connection.View) { Message = transaction.Message };
+        var verdict = connection.Pipeline.Has(Phase.Data)
+            ? await connection.Pipeline.RunAsync(context, transaction.Evaluation, cancellationToken).ConfigureAwait(false)
             : null;
-        verdict ??= session.PendingAction;
+        verdict ??= transaction.PendingAction;
+        var session = connection.View;
         if (verdict is not null)
         {
             switch (verdict.Kind)
@@ -38,10 +45,9 @@ public static class DataPhase
                 case VerdictKind.Discard:
                     return new(verdict.ReplyOrDefault(), "discarded", verdict.Source, "");
                 case VerdictKind.Quarantine:
-                    return new(null, "quarantined", verdict.Source, AddedHeaders(session)) { Quarantine = true, SubjectPrefix = SubjectPrefix(session) };
+                    return new(null, "quarantined", verdict.Source, AddedHeaders(session)) { Quarantine = true, SubjectPrefix = SubjectPrefix(session), RemovedHeaders = Removed(session) };
                 case VerdictKind.Disconnect:
-                    session.CloseAfterReply = true;
-                    return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source, "");
+                    return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source, "") { Close = true };
                 default:
                     return new(verdict.ReplyOrDefault(), "not forwarded", verdict.Source, "");
             }
@@ -53,19 +59,25 @@ public static class DataPhase
             return new(new Reply(554, "5.7.1", $"Message refused by policy (score {score:0.##} reaches {rejectAt:0.##})"), "not forwarded", "score", "");
         var prefix = SubjectPrefix(session);
         if (policy.Thresholds.Quarantine is { } quarantineAt && score >= quarantineAt)
-            return new(null, "quarantined", "score", AddedHeaders(session)) { Quarantine = true, SubjectPrefix = prefix };
-        return new(null, "", "", AddedHeaders(session)) { SubjectPrefix = prefix };
+            return new(null, "quarantined", "score", AddedHeaders(session)) { Quarantine = true, SubjectPrefix = prefix, RemovedHeaders = Removed(session) };
+        return new(null, "", "", AddedHeaders(session)) { SubjectPrefix = prefix, RemovedHeaders = Removed(session) };
+    }
+
+    /// <summary>The fields filters changed or deleted: the message's own go, a changed one comes back among the added headers.</summary>
+    private static IReadOnlyList<string> Removed(SessionState session)
+    {
+        List<string>? names = null;
+        foreach (var edit in session.Evaluation.Headers)
+        {
+            if (edit.Kind != HeaderEditKind.Add)
+                (names ??= []).Add(edit.Name);
+        }
+        return names ?? (IReadOnlyList<string>)[];
     }
 
     private static string? SubjectPrefix(SessionState session) =>
         session.Config.Policy.Thresholds.RewriteSubject is { } at && session.Evaluation.Score >= at ? session.Config.Policy.SubjectPrefix : null;
 
-    public static Envelope EnvelopeOf(SessionState session) => new(
-        session.TransactionId,
-        session.Sender!,
-        [.. session.Recipients],
-        Utf8: session.MailParameters.ContainsKey("SMTPUTF8"),
-        EightBit: session.MailParameters.TryGetValue("BODY", out var body) && string.Equals(body, "8BITMIME", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The headers filters asked for, and the score headers once the score reaches policy.thresholds.add_header.</summary>
     private static string AddedHeaders(SessionState session)
@@ -76,7 +88,11 @@ public static class DataPhase
         if (session.Authentication.AnyRan)
             text.Append(Authentication.AuthResultsHeader.Build(session.Config.Server.Hostname, Authentication.AuthenticationReport.Results(session.Authentication)));
         foreach (var edit in evaluation.Headers)
+        {
+            if (edit.Kind == HeaderEditKind.Delete)
+                continue;
             text.Append(edit.Name).Append(": ").Append(UpstreamReply.Clean(edit.Value)).Append("\r\n");
+        }
         if (policy.Thresholds.AddHeader is { } at && evaluation.Score >= at)
         {
             text.Append(policy.ScoreHeader).Append(": ").Append(evaluation.Score.ToString("0.##", CultureInfo.InvariantCulture)).Append("\r\n");

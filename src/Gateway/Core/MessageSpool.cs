@@ -1,4 +1,4 @@
-namespace Gateway.Smtp;
+namespace Gateway.Core;
 
 /// <summary>
 /// Holds one message body while it is filtered and forwarded: in memory up to a threshold, then in a temporary

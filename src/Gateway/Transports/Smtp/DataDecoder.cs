@@ -1,6 +1,6 @@
 using Gateway.Configuration;
 
-namespace Gateway.Smtp;
+namespace Gateway.Transports.Smtp;
 
 /// <summary>
 /// Decodes the bytes a client sends after 354: finds the end of data, removes dot-stuffing, and enforces the

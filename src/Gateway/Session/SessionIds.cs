@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Gateway.Smtp;
+namespace Gateway.Session;
 
 /// <summary>Short random session identifiers for logs and Received headers (12 characters of base32).</summary>
 public static class SessionIds

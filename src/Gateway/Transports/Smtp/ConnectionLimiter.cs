@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Gateway.Smtp;
+namespace Gateway.Transports.Smtp;
 
 /// <summary>Counts open connections, in all and per client address, against the configured limits.</summary>
 public sealed class ConnectionLimiter
@@ -27,6 +27,32 @@ public sealed class ConnectionLimiter
                 return Reply.TooManyConnectionsFromIp;
             _perAddress[address] = count + 1;
             _total++;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Moves a slot from <paramref name="from"/> (a trusted proxy) to <paramref name="to"/> (the client its PROXY header
+    /// names), so that the per-address limit counts clients, not the proxy. On refusal the slot stays with
+    /// <paramref name="from"/>.
+    /// </summary>
+    public Reply? TryMove(IPAddress from, IPAddress to, int maxPerAddress)
+    {
+        lock (_lock)
+        {
+            if (from.Equals(to))
+                return null;
+            _perAddress.TryGetValue(to, out var count);
+            if (count >= maxPerAddress)
+                return Reply.TooManyConnectionsFromIp;
+            _perAddress[to] = count + 1;
+            if (_perAddress.TryGetValue(from, out var old))
+            {
+                if (old <= 1)
+                    _perAddress.Remove(from);
+                else
+                    _perAddress[from] = old - 1;
+            }
             return null;
         }
     }

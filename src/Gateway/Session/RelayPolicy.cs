@@ -1,7 +1,7 @@
 using System.Net;
 using Gateway.Configuration;
 
-namespace Gateway.Smtp;
+namespace Gateway.Session;
 
 /// <summary>
 /// Decides whether a recipient may be accepted: only for the configured domains, unless the client is in a relay

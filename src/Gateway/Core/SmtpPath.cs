@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Gateway.Smtp;
+namespace Gateway.Core;
 
 /// <summary>
 /// An envelope address as the client wrote it in MAIL FROM or RCPT TO (RFC 5321 section 4.1.2, with the UTF-8

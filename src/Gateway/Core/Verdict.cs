@@ -1,6 +1,4 @@
-using Gateway.Smtp;
-
-namespace Gateway.Pipeline;
+namespace Gateway.Core;
 
 public enum VerdictKind
 {
@@ -31,9 +29,6 @@ public sealed record Symbol(string Name, double Score, string? Detail = null)
 {
     public override string ToString() => Detail is null ? $"{Name}({Score:0.##})" : $"{Name}({Score:0.##}: {Detail})";
 }
-
-/// <summary>A header the gateway adds to the message before forwarding.</summary>
-public sealed record HeaderEdit(string Name, string Value);
 
 /// <summary>
 /// What one filter decided. <see cref="Source"/> names the filter (and rule) that produced it, so every reply and

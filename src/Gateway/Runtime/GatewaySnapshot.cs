@@ -2,11 +2,14 @@ using Gateway.Configuration;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Smtp;
+namespace Gateway.Runtime;
 
 /// <summary>A configuration and the filters built from it: what a session runs with from start to end.</summary>
 public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeline)
 {
+    /// <summary>The SMTP front end's limits, from <see cref="Config"/>.</summary>
+    public Transports.Smtp.SmtpLimits Limits { get; init; } = Transports.Smtp.SmtpLimits.From(Config);
+
     /// <summary>Where this configuration's accepted mail goes.</summary>
     public Forwarding.IUpstream? Upstream { get; init; }
 
