@@ -262,6 +262,7 @@ public static partial class ConfigLoader
     private static PolicyConfig ReadPolicy(YamlMappingReader r)
     {
         var bare = r.Enum("bare_line_endings", BareLineEndings.Reject);
+        var bareRelay = r.Enum("bare_line_endings_relay_networks", BareLineEndings.Normalize);
         var t = r.Mapping("thresholds");
         var thresholds = new Thresholds(t.Number("add_header"), t.Number("reject"), t.Number("quarantine"), t.Number("rewrite_subject"));
         t.RejectUnknownKeys();
@@ -281,6 +282,7 @@ public static partial class ConfigLoader
         return new PolicyConfig(bare, thresholds, scoreHeader ?? "X-Gateway-Score", symbolsHeader ?? "X-Gateway-Symbols")
         {
             SubjectPrefix = prefix ?? "[SPAM] ",
+            RelayNetworksBareLineEndings = bareRelay,
         };
     }
 

@@ -121,6 +121,12 @@ public sealed record PolicyConfig(BareLineEndings BareLineEndings, Thresholds Th
 {
     /// <summary>Put in front of the Subject from policy.thresholds.rewrite_subject on.</summary>
     public string SubjectPrefix { get; init; } = "[SPAM] ";
+
+    /// <summary>
+    /// policy.bare_line_endings_relay_networks: what bare CR/LF/NUL from a client in relay.networks gets (LAN scanners
+    /// and printers send bare LF; Postfix 3.9 excludes $mynetworks the same way). <see cref="BareLineEndings"/> is for everyone else.
+    /// </summary>
+    public BareLineEndings RelayNetworksBareLineEndings { get; init; } = BareLineEndings.Normalize;
 }
 
 /// <summary>One filter as configured in a phase of the pipeline, already built.</summary>

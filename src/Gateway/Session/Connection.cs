@@ -62,6 +62,11 @@ public sealed class Connection
 
     public bool IsSecure => TlsProtocol != SslProtocols.None;
 
+    /// <summary>What bare CR, bare LF and NUL in this client's message data get (policy.bare_line_endings, per network).</summary>
+    public BareLineEndings BareLineEndings => RelayPolicy.IsRelayClient(Remote.Address, Config.Relay)
+        ? Config.Policy.RelayNetworksBareLineEndings
+        : Config.Policy.BareLineEndings;
+
     /// <summary>What the connect filters said (early talking included); every transaction starts from it.</summary>
     public Evaluation ConnectEvaluation { get; } = new();
 

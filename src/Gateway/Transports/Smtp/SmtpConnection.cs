@@ -358,8 +358,8 @@ public sealed class SmtpConnection
     /// </summary>
     private async ValueTask<(MessageSpool Spool, Reply? Outcome)?> ReadDataAsync()
     {
-        var config = _connection.Config;
-        var decoder = new DataDecoder(config.Policy.BareLineEndings, _limits.MaxMessageSize);
+        var mode = _connection.BareLineEndings;
+        var decoder = new DataDecoder(mode, _limits.MaxMessageSize);
         var spool = new MessageSpool();
         try
         {
@@ -416,7 +416,7 @@ public sealed class SmtpConnection
             throw;
         }
         var outcome = decoder.Oversize ? Reply.MessageTooBig
-            : decoder.SawBareLineEnding && config.Policy.BareLineEndings == BareLineEndings.Reject ? Reply.BareLineEnding
+            : decoder.SawBareLineEnding && mode == BareLineEndings.Reject ? Reply.BareLineEnding
             : null;
         return (spool, outcome);
     }
