@@ -256,8 +256,9 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
             // The chunk follows at once: it must be read (and dropped) to find the next command.
             return new SessionResponse(BadSequence().Reply, SessionNext.Chunk) { ChunkSize = size, LastChunk = last };
         }
+        var first = State == SmtpState.Rcpt;
         State = SmtpState.Chunking;
-        return new SessionResponse(null, SessionNext.Chunk) { ChunkSize = size, LastChunk = last };
+        return new SessionResponse(null, SessionNext.Chunk) { ChunkSize = size, LastChunk = last, FirstChunk = first };
     }
 
     /// <summary>Whether chunks being read belong to a transaction (false: a BDAT refused with 503, read to be dropped).</summary>

@@ -28,6 +28,9 @@ public readonly record struct SessionResponse(Reply? Reply, SessionNext Next = S
     /// <summary>For <see cref="SessionNext.Chunk"/>: BDAT ... LAST.</summary>
     public bool LastChunk { get; init; }
 
+    /// <summary>For <see cref="SessionNext.Chunk"/>: the transaction's first chunk (a new message starts).</summary>
+    public bool FirstChunk { get; init; }
+
     public static SessionResponse Say(Reply reply) => new(reply);
 
     public static SessionResponse Closing(Reply reply) => new(reply, SessionNext.Close);

@@ -53,8 +53,8 @@ public sealed class SmtpConnection
         _proxyTrusted = proxyTrusted;
     }
 
-    /// <summary>Whether EHLO offers CHUNKING: set once BDAT is read here.</summary>
-    public const bool ChunkingSupported = false;
+    /// <summary>Whether EHLO offers CHUNKING (BDAT, RFC 3030).</summary>
+    public const bool ChunkingSupported = true;
 
     public Connection Connection => _connection;
 
@@ -83,6 +83,7 @@ public sealed class SmtpConnection
             _logger.LogWarning(e, "session {Session} faulted: {Error}", _connection.Id, e.Message);
             await CloseWithAsync(Reply.ClosingOnError).ConfigureAwait(false);
         }
+        DropChunks();
         try
         {
             await _engine.EndAsync().ConfigureAwait(false);
@@ -227,9 +228,101 @@ public sealed class SmtpConnection
         }
     }
 
-    /// <summary>Overridden by the BDAT reader; without CHUNKING no chunk is ever asked for.</summary>
-    private ValueTask<SessionResponse?> ReadChunkAsync(SessionResponse response) =>
-        ValueTask.FromResult<SessionResponse?>(SessionResponse.Closing(Reply.NotImplemented));
+    private ChunkDecoder? _chunks;
+    private MessageSpool? _chunkSpool;
+
+    /// <summary>
+    /// Reads one BDAT chunk (RFC 3030). Its declared size counts against the size limit before any of it is read: a
+    /// chunk that would pass the limit gets 552 5.3.4 and the connection is closed, since its bytes cannot be skipped
+    /// unread and nothing of it is kept. A refused BDAT (503) still has its chunk read and dropped.
+    /// </summary>
+    /// <returns>The response to follow, or null when the session is over.</returns>
+    private async ValueTask<SessionResponse?> ReadChunkAsync(SessionResponse response)
+    {
+        if (response.Reply is { } refusal)
+        {
+            if (response.ChunkSize > _limits.DataHardCap)
+            {
+                await CloseWithAsync(Reply.MessageTooBigClosing).ConfigureAwait(false);
+                return null;
+            }
+            return await ReadChunkBytesAsync(response.ChunkSize, null, null).ConfigureAwait(false) ? SessionResponse.Say(refusal) : null;
+        }
+        if (response.FirstChunk || _chunks is null || _chunkSpool is null)
+        {
+            _chunkSpool?.Dispose();
+            _chunkSpool = new MessageSpool();
+            _chunks = new ChunkDecoder(_connection.BareLineEndings, _limits.MaxMessageSize);
+        }
+        if (_chunks.RawLength + response.ChunkSize > _limits.MaxMessageSize)
+        {
+            DropChunks();
+            await CloseWithAsync(Reply.MessageTooBigClosing).ConfigureAwait(false);
+            return null;
+        }
+        if (!await ReadChunkBytesAsync(response.ChunkSize, _chunks, _chunkSpool).ConfigureAwait(false))
+        {
+            DropChunks();
+            return null;
+        }
+        if (!response.LastChunk)
+            return _engine.ChunkAsync(response.ChunkSize);
+        var decoder = _chunks;
+        var spool = _chunkSpool;
+        _chunks = null;
+        _chunkSpool = null;
+        decoder.Finish(spool);
+        var outcome = decoder.Oversize ? Reply.MessageTooBig
+            : decoder.SawBareLineEnding && _connection.BareLineEndings == BareLineEndings.Reject ? Reply.BareLineEnding
+            : null;
+        return await _engine.EndOfMessageAsync(spool, outcome, _lifetime.Stopping).ConfigureAwait(false);
+    }
+
+    private void DropChunks()
+    {
+        _chunkSpool?.Dispose();
+        _chunkSpool = null;
+        _chunks = null;
+    }
+
+    /// <summary>Reads exactly <paramref name="size"/> octets into the decoder (or drops them); false when the session must end.</summary>
+    private async ValueTask<bool> ReadChunkBytesAsync(long size, ChunkDecoder? decoder, MessageSpool? spool)
+    {
+        var left = size;
+        while (left > 0)
+        {
+            var (result, close) = await ReadOrCloseAsync(_limits.DataTimeout, Reply.DataTimeout, sessionLimit: false).ConfigureAwait(false);
+            if (close is not null)
+            {
+                await CloseWithAsync(_lifetime.IsStopping ? Reply.ShuttingDown : close).ConfigureAwait(false);
+                return false;
+            }
+            if (result is not { } read)
+                return false;
+            var buffer = read.Buffer;
+            var take = buffer.Slice(0, Math.Min(left, buffer.Length));
+            if (decoder is not null)
+            {
+                foreach (var segment in take)
+                    decoder.Feed(segment.Span, spool!);
+            }
+            left -= take.Length;
+            _reader.AdvanceTo(take.End);
+            if (left == 0)
+                break;
+            if (read.IsCanceled && _lifetime.IsStopping)
+            {
+                await CloseWithAsync(Reply.ShuttingDown).ConfigureAwait(false);
+                return false;
+            }
+            if (read.IsCompleted)
+            {
+                _clientGone = true;
+                return false;
+            }
+        }
+        return true;
+    }
 
     /// <summary>
     /// A trusted proxy's header (v1 or v2), before anything else; without one the connection goes on as the proxy's own.
