@@ -21,6 +21,16 @@ public static class ProxyHeader
     /// <summary>The client and the address it connected to; null for v1 UNKNOWN or v2 LOCAL (keep the TCP peer).</summary>
     public readonly record struct Result(Status Status, long Consumed, IPEndPoint? Source = null, IPEndPoint? Destination = null);
 
+    /// <summary>Whether <paramref name="buffer"/> starts like a v2 header (bytes no SMTP command begins with).</summary>
+    public static bool LooksLikeV2(in ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.Length < 5)
+            return false;
+        Span<byte> head = stackalloc byte[5];
+        buffer.Slice(0, 5).CopyTo(head);
+        return head.SequenceEqual(V2Signature[..5]);
+    }
+
     /// <summary>Looks at the first bytes of a connection.</summary>
     public static Result TryParse(in ReadOnlySequence<byte> buffer)
     {

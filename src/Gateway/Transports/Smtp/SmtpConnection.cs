@@ -400,6 +400,8 @@ public sealed class SmtpConnection
                 continue; // a drain that came while a transaction was open: it may finish
             }
             var buffer = read.Buffer;
+            if (_connection.CommandCount == 0 && ProxyHeader.LooksLikeV2(buffer))
+                return (null, Reply.ProxyNotAllowed); // a binary PROXY header from a client not trusted to send one
             if (buffer.PositionOf((byte)'\n') is { } end)
             {
                 var lineWithLf = buffer.Slice(0, buffer.GetPosition(1, end));
