@@ -23,9 +23,10 @@ public sealed class SessionState
     {
     }
 
-    public Connection Connection { get; }
+    /// <summary>The connection itself: for the engine and transports, not for filters.</summary>
+    internal Connection Connection { get; }
 
-    public Transaction? Transaction => Connection.Transaction;
+    internal Transaction? Transaction => Connection.Transaction;
 
     public string Id => Connection.Id;
 

@@ -15,6 +15,8 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
 
     public ConnectionLimiter Limiter { get; } = limiter;
 
+    private readonly MessageDelivery _delivery = new(logger, lifetime.Stopping);
+
     /// <summary>Runs one accepted connection to its end; never throws.</summary>
     public async Task RunConnectionAsync(Socket socket)
     {
@@ -49,7 +51,7 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
             // DNS list lookups start while the greeting goes out, unless a PROXY header may still change the client.
             if (!proxyTrusted)
                 current.Pipeline.StartAtConnect(connection.View);
-            var engine = new SessionEngine(connection, new MessageDelivery(Logger, Lifetime.Stopping), Logger, transactions)
+            var engine = new SessionEngine(connection, _delivery, Logger, transactions)
             {
                 Stopping = Lifetime.Stopping,
                 Chunking = SmtpConnection.ChunkingSupported,
