@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Logging;
@@ -43,6 +44,7 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         return reply;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<SessionResponse> ExecuteAsync(SmtpCommand command, CancellationToken cancellationToken)
     {
         Connection.CommandCount++;

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -195,6 +196,7 @@ public sealed class SmtpConnection
     }
 
     /// <summary>Sends a response and does what it asks; false when the session is over.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FollowAsync(SessionResponse response)
     {
         while (true)
@@ -382,6 +384,7 @@ public sealed class SmtpConnection
     /// Reads the next command line. Returns the command, or null at the end of the stream, or a reply to close with
     /// (idle timeout, shutdown, a line past the hard cap). Over-long and undecodable lines are answered here.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(SmtpCommand? Command, Reply? Close)> ReadCommandAsync()
     {
         var discarding = false;
@@ -395,6 +398,7 @@ public sealed class SmtpConnection
                 return (null, null);
             if (read.IsCanceled)
             {
+                _reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
                 if (_lifetime.IsStopping || _lifetime.IsDraining && !_connection.InTransaction)
                     return (null, Reply.ShuttingDown);
                 continue; // a drain that came while a transaction was open: it may finish
@@ -517,6 +521,7 @@ public sealed class SmtpConnection
     }
 
     /// <summary>Reads with an idle timeout (and the session's time limit); a timeout becomes the reply to close with.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(ReadResult? Result, Reply? Close)> ReadOrCloseAsync(TimeSpan idle, Reply onIdle, bool sessionLimit = true)
     {
         var wait = idle;
@@ -542,6 +547,7 @@ public sealed class SmtpConnection
     }
 
     /// <summary>The next bytes: what is buffered, else (after sending any pending replies) what the client sends within <paramref name="idle"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadResult?> ReadAsync(TimeSpan idle)
     {
         if (_reader.TryRead(out var buffered))
@@ -639,6 +645,7 @@ public sealed class SmtpConnection
         _output.Advance(Encoding.UTF8.GetBytes(text, span));
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync()
     {
         if (_output.WrittenCount == 0 || _closed)
