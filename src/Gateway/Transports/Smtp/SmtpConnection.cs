@@ -293,7 +293,7 @@ public sealed class SmtpConnection
         var left = size;
         while (left > 0)
         {
-            var (result, close) = await ReadOrCloseAsync(_limits.DataTimeout, Reply.DataTimeout, sessionLimit: false).ConfigureAwait(false);
+            var (result, close) = await ReadOrCloseAsync(_limits.DataTimeout, Reply.DataTimeout).ConfigureAwait(false);
             if (close is not null)
             {
                 await CloseWithAsync(_lifetime.IsStopping ? Reply.ShuttingDown : close).ConfigureAwait(false);
@@ -464,7 +464,7 @@ public sealed class SmtpConnection
         {
             while (!decoder.Completed)
             {
-                var (result, close) = await ReadOrCloseAsync(_limits.DataTimeout, Reply.DataTimeout, sessionLimit: false).ConfigureAwait(false);
+                var (result, close) = await ReadOrCloseAsync(_limits.DataTimeout, Reply.DataTimeout).ConfigureAwait(false);
                 if (close is not null)
                 {
                     spool.Dispose();
@@ -520,21 +520,18 @@ public sealed class SmtpConnection
         return (spool, outcome);
     }
 
-    /// <summary>Reads with an idle timeout (and the session's time limit); a timeout becomes the reply to close with.</summary>
+    /// <summary>Reads with an idle timeout and the session's time limit (limits.session_timeout, DATA included); a timeout becomes the reply to close with.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(ReadResult? Result, Reply? Close)> ReadOrCloseAsync(TimeSpan idle, Reply onIdle, bool sessionLimit = true)
+    private async ValueTask<(ReadResult? Result, Reply? Close)> ReadOrCloseAsync(TimeSpan idle, Reply onIdle)
     {
         var wait = idle;
-        if (sessionLimit)
+        var left = _connection.Started + _limits.SessionTimeout - DateTimeOffset.UtcNow;
+        if (left <= TimeSpan.Zero)
+            return (null, Reply.SessionTimeout);
+        if (left < wait)
         {
-            var left = _connection.Started + _limits.SessionTimeout - DateTimeOffset.UtcNow;
-            if (left <= TimeSpan.Zero)
-                return (null, Reply.SessionTimeout);
-            if (left < wait)
-            {
-                wait = left;
-                onIdle = Reply.SessionTimeout;
-            }
+            wait = left;
+            onIdle = Reply.SessionTimeout;
         }
         try
         {
