@@ -1,3 +1,4 @@
+using Gateway.Runtime;
 using System.Net;
 using Gateway.Smtp;
 using Microsoft.AspNetCore.Builder;

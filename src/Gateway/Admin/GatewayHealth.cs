@@ -1,3 +1,4 @@
+using Gateway.Runtime;
 using System.Net.Sockets;
 using System.Text;
 using Gateway.Configuration;

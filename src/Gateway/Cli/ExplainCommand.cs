@@ -3,9 +3,9 @@ using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Pipeline;
-using Gateway.Smtp;
+using Gateway.Runtime;
+using Gateway.Transports.Smtp;
 using Microsoft.Extensions.Logging.Abstractions;
-using SmtpServer.Protocol;
 
 namespace Gateway.Cli;
 
@@ -80,123 +80,120 @@ public static class ExplainCommand
         return 0;
     }
 
-    /// <summary>Runs one message through the pipeline of <paramref name="config"/>, offline; used by explain and test-rules.</summary>
+    /// <summary>
+    /// Runs one message through the pipeline of <paramref name="config"/>, offline; used by explain and test-rules. The
+    /// file is one more transport of the <see cref="SessionEngine"/>: the same commands a client would send, in order.
+    /// </summary>
     public static async Task<Report> ExplainAsync(GatewayConfig config, Options options, byte[] raw, CancellationToken cancellationToken)
     {
         var snapshot = GatewaySnapshot.Build(config, NullLogger.Instance);
         var trace = new List<RuleTrace>();
         var client = IPAddress.Parse(options.ClientIp);
-        var session = new SessionState("EXPLAIN", config, new IPEndPoint(client, 0), new IPEndPoint(IPAddress.Loopback, 25), snapshot.Pipeline)
+        var connection = new Connection("EXPLAIN", config, new IPEndPoint(client, 0), new IPEndPoint(IPAddress.Loopback, 25), snapshot.Pipeline)
         {
             RuleTrace = trace,
             Dns = options.Dns ?? new Dns.DnsClientResolver(config.Dns),
         };
+        var handler = new WouldForward();
+        var engine = new SessionEngine(connection, handler, NullLogger.Instance);
         var report = new Report(options, config.Rules.Set.Hash);
-        await RunPhasesAsync(session, options, raw, report, cancellationToken).ConfigureAwait(false);
-        var evaluation = session.Evaluation.Trace.Count > 0 ? session.Evaluation : Evaluation.Merge(session.ConnectEvaluation, session.HeloEvaluation);
+        await RunPhasesAsync(engine, handler, options, raw, report, cancellationToken).ConfigureAwait(false);
+        var transaction = connection.Transaction ?? engine.LastTransaction;
+        var evaluation = transaction?.Evaluation ?? Evaluation.Merge(connection.ConnectEvaluation, connection.HeloEvaluation);
         report.Trace = [.. evaluation.Trace.Select(t => new TraceLine(t.Phase.Name(), t.Filter, t.Verdict.Kind.ToString().ToLowerInvariant(),
             t.Verdict.Symbols.Sum(s => s.Score), [.. t.Verdict.Symbols.Select(s => s.ToString())]))];
         report.Rules = [.. trace.Select(r => new RuleLine(r.Phase.Name(), r.RuleId, r.Matched, r.Evidence, r.Mode, r.Action, r.Score))];
         report.Symbols = [.. evaluation.Symbols.Select(s => s.Name).Distinct()];
         report.Score = evaluation.Score;
-        report.Authentication = AuthenticationLines(session);
-        report.DnsQueries = session.Authentication.Dns.Count;
-        session.Message?.Dispose();
+        var authentication = transaction?.Authentication ?? connection.View.Authentication;
+        report.Authentication = AuthenticationLines(connection, authentication);
+        report.DnsQueries = authentication.Dns.Count;
+        await engine.EndAsync().ConfigureAwait(false);
         return report;
     }
 
-    private static async Task RunPhasesAsync(SessionState session, Options options, byte[] raw, Report report, CancellationToken cancellationToken)
+    /// <summary>Notes what the end of DATA would do with the message, instead of doing it.</summary>
+    private sealed class WouldForward : IMessageHandler
     {
-        // Connect and HELO, as a session runs them.
-        foreach (var phase in new[] { Phase.Connect, Phase.Helo })
-        {
-            if (phase == Phase.Helo)
-            {
-                session.Helo = options.Helo;
-                session.Extended = true;
-            }
-            var (reply, _) = await SessionPhases.RunSessionPhaseAsync(session, phase, cancellationToken).ConfigureAwait(false);
-            if (reply is not null)
-            {
-                report.Final(reply, phase.Name(), session.PendingRejection?.Source ?? "filter");
-                return;
-            }
-        }
+        public DataDecision? Decision { get; private set; }
 
-        if (SmtpPath.TryParse($"<{options.From.Trim('<', '>')}>", allowNull: true, allowBarePostmaster: false, out var sender, out _) is { } senderError)
+        public string Headers { get; private set; } = "";
+
+        public Task<MessageOutcome> HandleAsync(Connection connection, Transaction transaction, DataDecision decision, CancellationToken cancellationToken)
         {
-            report.Final(new Reply(501, "5.1.7", $"Bad sender address syntax: {senderError}"), "mail_from", "smtp");
+            Decision = decision;
+            Headers = ReceivedHeader.For(connection.View, transaction.Envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders;
+            return Task.FromResult(new MessageOutcome(new Reply(250, "2.0.0", "Ok"), "explained", decision.Quarantine ? decision.By : "upstream"));
+        }
+    }
+
+    private static async Task RunPhasesAsync(SessionEngine engine, WouldForward handler, Options options, byte[] raw, Report report, CancellationToken cancellationToken)
+    {
+        var connection = engine.Connection;
+        if (await engine.ConnectAsync(cancellationToken).ConfigureAwait(false) is { } refused)
+        {
+            report.Final(refused, "connect", connection.PendingRejection?.Source ?? "filter");
             return;
         }
-        try
+        var helo = await engine.ExecuteAsync(new SmtpCommand(SmtpVerb.Ehlo, "EHLO", options.Helo), cancellationToken).ConfigureAwait(false);
+        if (helo.Reply is { Code: >= 400 } heloRefusal)
         {
-            await EnvelopePolicy.AcceptSenderAsync(session, sender, new Dictionary<string, string?>(), cancellationToken).ConfigureAwait(false);
+            report.Final(heloRefusal, "helo", connection.PendingRejection?.Source ?? (helo.Next == SessionNext.Close || heloRefusal.Code != 501 ? "filter" : "smtp"));
+            return;
         }
-        catch (SmtpResponseException e)
+
+        var from = options.From.Trim('<', '>');
+        var utf8 = !System.Text.Ascii.IsValid(from) || options.To.Any(t => !System.Text.Ascii.IsValid(t));
+        connection.LastRefusalBy = null;
+        var mail = await engine.ExecuteAsync(new SmtpCommand(SmtpVerb.Mail, "MAIL", $"FROM:<{from}>{(utf8 ? " SMTPUTF8" : "")}"), cancellationToken).ConfigureAwait(false);
+        if (mail.Reply is { Code: >= 400 } mailRefusal)
         {
-            report.Final(FromResponse(e), "mail_from", session.LastRefusalBy ?? "filter");
+            report.Final(mailRefusal, "mail_from", connection.LastRefusalBy ?? "smtp");
             return;
         }
 
         foreach (var to in options.To)
         {
-            string recipientReply;
-            if (SmtpPath.TryParse($"<{to.Trim('<', '>')}>", allowNull: false, allowBarePostmaster: true, out var path, out _) is { } error)
-                recipientReply = $"501 5.1.3 Bad recipient address syntax: {error}";
-            else
-            {
-                try
-                {
-                    await EnvelopePolicy.AcceptRecipientAsync(session, path, cancellationToken).ConfigureAwait(false);
-                    recipientReply = "250 2.1.5 Recipient OK";
-                }
-                catch (SmtpResponseException e)
-                {
-                    recipientReply = $"{FromResponse(e)} (by {session.LastRefusalBy})";
-                }
-            }
-            report.Recipients.Add(new RecipientLine(to, recipientReply));
+            connection.LastRefusalBy = null;
+            var rcpt = await engine.ExecuteAsync(new SmtpCommand(SmtpVerb.Rcpt, "RCPT", $"TO:<{to.Trim('<', '>')}>"), cancellationToken).ConfigureAwait(false);
+            var reply = rcpt.Reply!;
+            report.Recipients.Add(new RecipientLine(to, reply.IsPositive ? reply.ToString()
+                : connection.LastRefusalBy is { } by ? $"{reply} (by {by})" : reply.ToString()));
         }
-        if (session.Recipients.Count == 0)
+        if (connection.Transaction is not { Recipients.Count: > 0 })
         {
             // Every recipient refused: what the client is told is the refusal (a sender retries a 4xx).
             var first = report.Recipients.Select(r => Rules.RuleLoader.ParseReply(r.Reply.Split(" (by ")[0])).FirstOrDefault(r => r is not null);
-            report.Final(first ?? new Reply(554, "5.5.1", "No valid recipients"), "rcpt_to", first is null ? "envelope" : session.LastRefusalBy ?? "filter");
+            report.Final(first ?? new Reply(554, "5.5.1", "No valid recipients"), "rcpt_to", first is null ? "envelope" : connection.LastRefusalBy ?? "filter");
             return;
         }
 
         // DATA: the message as the DATA decoder would store it (the file's bare LFs become CRLF, as a client sends).
+        await engine.ExecuteAsync(new SmtpCommand(SmtpVerb.Data, "DATA", ""), cancellationToken).ConfigureAwait(false);
         var spool = new MessageSpool();
-        var decoder = new DataDecoder(BareLineEndings.Normalize, session.Config.Limits.MaxMessageSize);
+        var decoder = new DataDecoder(BareLineEndings.Normalize, connection.Config.Limits.MaxMessageSize);
         decoder.Feed(StuffForData(raw), spool);
-        session.Message = spool;
-        if (decoder.Oversize)
-            session.MessageOutcome = Reply.MessageTooBig;
-        var decision = await DataPhase.DecideAsync(session, cancellationToken).ConfigureAwait(false);
-        if (decision.Refusal is { } refusal)
+        var end = await engine.EndOfMessageAsync(spool, decoder.Oversize ? Reply.MessageTooBig : null, cancellationToken).ConfigureAwait(false);
+        if (handler.Decision is not { } decision)
         {
-            report.Final(refusal, "data", decision.By);
+            report.Final(end.Reply!, "data", engine.LastOutcome?.By ?? "smtp");
             return;
         }
-        var envelope = DataPhase.EnvelopeOf(session);
         if (decision.Quarantine)
         {
             report.Verdict = "quarantine";
-            report.Reply = session.Config.Quarantine.Reply.ToString();
+            report.Reply = connection.Config.Quarantine.Reply.ToString();
             report.DecidedBy = decision.By;
             report.StoppedAt = "data";
             return;
         }
-        report.Headers = [.. (ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders)
+        report.Headers = [.. handler.Headers
             .Replace("\r\n\t", " ", StringComparison.Ordinal).Split("\r\n", StringSplitOptions.RemoveEmptyEntries),
             .. decision.SubjectPrefix is { } prefix ? [$"(Subject rewritten: \"{prefix}\" in front)"] : Array.Empty<string>()];
         report.Verdict = "forward";
         report.Reply = "the upstream's reply (the message would be forwarded)";
         report.DecidedBy = "upstream";
     }
-
-    private static Reply FromResponse(SmtpResponseException e) =>
-        Rules.RuleLoader.ParseReply($"{(int)e.Response.ReplyCode} {e.Response.Message}") ?? new Reply((int)e.Response.ReplyCode, "", e.Response.Message ?? "");
 
     /// <summary>The file as a client would send it in DATA: CRLF lines, dots stuffed, ended with a dot line.</summary>
     private static byte[] StuffForData(byte[] raw)
@@ -209,12 +206,11 @@ public static class ExplainCommand
     }
 
     /// <summary>Every authentication step that ran, with the DNS answers it used.</summary>
-    private static List<AuthLine> AuthenticationLines(SessionState session)
+    private static List<AuthLine> AuthenticationLines(Connection connection, Authentication.AuthenticationState auth)
     {
         var lines = new List<AuthLine>();
-        if (session.ReverseDns is { } rdns)
+        if (connection.ReverseDns is { } rdns)
             lines.Add(new("rdns", rdns.Failed && rdns.Name is null ? "temperror" : rdns.Display, "", rdns.Trace));
-        var auth = session.Authentication;
         if (auth.Spf is { } spf)
             lines.Add(new("spf", Name(spf.Result), $"{spf.Identity} {spf.Sender}" + Detail(spf.Mechanism ?? spf.Problem), spf.Trace));
         if (auth.HeloSpf is { } helo)
@@ -261,7 +257,7 @@ public static class ExplainCommand
         public IReadOnlyList<AuthLine> Authentication { get; set; } = [];
         public int DnsQueries { get; set; }
 
-        public void Final(Smtp.Reply reply, string phase, string by)
+        public void Final(Core.Reply reply, string phase, string by)
         {
             Verdict = reply.IsPositive ? "discard" : reply.IsTransient ? "tempfail" : "reject";
             Reply = reply.ToString();

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Gateway.Configuration;
-using Gateway.Smtp;
+using Gateway.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 

@@ -250,7 +250,7 @@ public static partial class ConfigLoader
         {
             var parts = replyText.Split(' ', 3);
             if (parts.Length == 3 && parts[0] == "250" && parts[1].StartsWith("2.", StringComparison.Ordinal))
-                reply = new Smtp.Reply(250, parts[1], parts[2]);
+                reply = new Reply(250, parts[1], parts[2]);
             else
                 r.Error(replyNode, "'quarantine.reply' must be \"250 2.x.x text\": the client is told the message was taken");
         }
@@ -274,6 +274,7 @@ public static partial class ConfigLoader
     private static PolicyConfig ReadPolicy(YamlMappingReader r)
     {
         var bare = r.Enum("bare_line_endings", BareLineEndings.Reject);
+        var bareRelay = r.Enum("bare_line_endings_relay_networks", BareLineEndings.Normalize);
         var t = r.Mapping("thresholds");
         var thresholds = new Thresholds(t.Number("add_header"), t.Number("reject"), t.Number("quarantine"), t.Number("rewrite_subject"));
         t.RejectUnknownKeys();
@@ -293,6 +294,7 @@ public static partial class ConfigLoader
         return new PolicyConfig(bare, thresholds, scoreHeader ?? "X-Gateway-Score", symbolsHeader ?? "X-Gateway-Symbols")
         {
             SubjectPrefix = prefix ?? "[SPAM] ",
+            RelayNetworksBareLineEndings = bareRelay,
         };
     }
 

@@ -119,9 +119,9 @@ public enum BareLineEndings { Reject, Normalize }
 public sealed record Thresholds(double? AddHeader, double? Reject, double? Quarantine = null, double? RewriteSubject = null);
 
 /// <summary>The quarantine directory (null: no quarantine) and the reply a client gets for a quarantined message.</summary>
-public sealed record QuarantineConfig(string? Directory, Smtp.Reply Reply)
+public sealed record QuarantineConfig(string? Directory, Reply Reply)
 {
-    public static readonly QuarantineConfig None = new(null, new Smtp.Reply(250, "2.0.0", "Ok: held for review"));
+    public static readonly QuarantineConfig None = new(null, new Reply(250, "2.0.0", "Ok: held for review"));
 
     /// <summary>Where held messages are kept: files in <see cref="Directory"/>, or the tracking database (a fleet shares it).</summary>
     public Quarantine.QuarantineBackend Store { get; init; } = Quarantine.QuarantineBackend.Directory;
@@ -137,6 +137,12 @@ public sealed record PolicyConfig(BareLineEndings BareLineEndings, Thresholds Th
 {
     /// <summary>Put in front of the Subject from policy.thresholds.rewrite_subject on.</summary>
     public string SubjectPrefix { get; init; } = "[SPAM] ";
+
+    /// <summary>
+    /// policy.bare_line_endings_relay_networks: what bare CR/LF/NUL from a client in relay.networks gets (LAN scanners
+    /// and printers send bare LF; Postfix 3.9 excludes $mynetworks the same way). <see cref="BareLineEndings"/> is for everyone else.
+    /// </summary>
+    public BareLineEndings RelayNetworksBareLineEndings { get; init; } = BareLineEndings.Normalize;
 }
 
 /// <summary>One filter as configured in a phase of the pipeline, already built.</summary>

@@ -30,7 +30,7 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
         {
             var symbol = new Symbol("MIME_LIMIT", 0, string.Join("; ", view.Violations));
             return new Verdict(VerdictKind.Reject, "mime-limits",
-                new Smtp.Reply(554, "5.7.0", "Message refused: it cannot be inspected within the limits (" + Forwarding.UpstreamReply.Clean(view.Violations[0]) + ")"),
+                new Reply(554, "5.7.0", "Message refused: it cannot be inspected within the limits (" + Forwarding.UpstreamReply.Clean(view.Violations[0]) + ")"),
                 [.. verdict.Symbols, symbol]);
         }
         return verdict;
@@ -55,7 +55,7 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
                 context.RuleTrace?.Add(new RuleTrace(context.Phase, rule.Id, false, "temperror: " + e.Message,
                     rule.Mode.ToString().ToLowerInvariant(), rule.Action.ToString().ToLowerInvariant(), rule.Score));
                 if (rule.Mode == RuleMode.Enforce && rule.Action is not (RuleAction.None or RuleAction.Accept))
-                    return new Verdict(VerdictKind.Tempfail, $"rule:{rule.Id}", new Smtp.Reply(451, "4.4.3", $"Temporary DNS failure, try again later (rule:{rule.Id})"), [.. symbols]);
+                    return new Verdict(VerdictKind.Tempfail, $"rule:{rule.Id}", new Reply(451, "4.4.3", $"Temporary DNS failure, try again later (rule:{rule.Id})"), [.. symbols]);
                 symbols.Add(new Symbol(rule.Id, 0, "skipped, temperror: " + e.Message));
                 continue;
             }

@@ -1,14 +1,5 @@
-using Gateway.Smtp;
 
 namespace Gateway.Forwarding;
-
-/// <summary>The SMTP envelope of one accepted transaction, as the gateway will present it upstream.</summary>
-public sealed record Envelope(
-    string TransactionId,
-    SmtpPath Sender,
-    IReadOnlyList<SmtpPath> Recipients,
-    bool Utf8,
-    bool EightBit);
 
 /// <summary>What became of a message upstream: the reply for the client and a line for the log.</summary>
 public sealed record UpstreamResult(Reply Reply, string Detail)

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Gateway.Configuration;
 using Gateway.Smtp;
+using Envelope = Gateway.Core.Envelope;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;

@@ -40,7 +40,7 @@ public sealed class GatewayLoggerProvider : ILoggerProvider
     public LogLevel Level => _settings.Level;
 
     /// <summary>Applies each configuration <paramref name="server"/> takes on reload.</summary>
-    public void Follow(Smtp.GatewayServer server) => server.Reloaded += next => Apply(next.Logging);
+    public void Follow(Runtime.GatewayServer server) => server.Reloaded += next => Apply(next.Logging);
 
     private static Settings For(LoggingConfig config) => new(config.Format == LogFormat.Json ? Json : Text, config.Level);
 

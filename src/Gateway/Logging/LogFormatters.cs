@@ -145,7 +145,7 @@ public sealed class JsonLogFormatter : ILogFormatter
             w.WriteString("quarantine_id", r.QuarantineId);
     }
 
-    private static void WriteReply(Utf8JsonWriter w, string name, Smtp.Reply reply)
+    private static void WriteReply(Utf8JsonWriter w, string name, Reply reply)
     {
         if (reply.Code == 0)
             w.WriteNull(name);

@@ -12,7 +12,7 @@ public static class HeaderScan
     public const int MaxHeaderBytes = 64 * 1024;
     public const int MaxValue = 998;
 
-    public static (string? MessageId, string? Subject) Find(Smtp.MessageSpool? message)
+    public static (string? MessageId, string? Subject) Find(MessageSpool? message)
     {
         if (message is null)
             return (null, null);

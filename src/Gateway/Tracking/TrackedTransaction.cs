@@ -87,7 +87,7 @@ public sealed record TrackedTransaction
             Clean(t.Verdict.Source), t.Verdict.Reply is { } reply ? Clean(reply.ToString()) : null, SymbolsOf(t.Verdict.Symbols), Math.Round(t.Elapsed.TotalMilliseconds, 2)))],
     };
 
-    private static List<TrackedSymbol> SymbolsOf(IReadOnlyList<Pipeline.Symbol> symbols) =>
+    private static List<TrackedSymbol> SymbolsOf(IReadOnlyList<Symbol> symbols) =>
         [.. symbols.Select(s => new TrackedSymbol(Clean(s.Name), s.Score, CleanOrNull(s.Detail)))];
 
     private static string? CleanOrNull(string? text) => text is null ? null : Clean(text);

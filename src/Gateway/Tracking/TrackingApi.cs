@@ -1,3 +1,4 @@
+using Gateway.Runtime;
 using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Quarantine;

@@ -252,7 +252,7 @@ public class ConfigLoaderTests
             File.WriteAllText(Path.Combine(directory, "r.yaml"), "rules:\n  - { id: big, match: { size: { min: 1 } }, score: 1 }\n");
             var text = Minimal + "\nrules: { files: [r.yaml] }\npipeline:\n  data: [{ type: max_received }, { type: rules }, { type: dkim }]\n  mail_from: [{ type: rules }]\n";
             var config = ConfigLoader.Load(text, "t.yaml", directory).Config!;
-            var pipeline = Gateway.Smtp.GatewaySnapshot.Build(config, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Pipeline;
+            var pipeline = Gateway.Runtime.GatewaySnapshot.Build(config, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Pipeline;
             Assert.Equal(["max_received", "rules", "dkim"], pipeline.For(Gateway.Pipeline.Phase.Data).Select(s => s.Name));
             Assert.Empty(pipeline.For(Gateway.Pipeline.Phase.MailFrom)); // no rule runs at MAIL FROM: the marker adds nothing
         }

@@ -60,8 +60,8 @@ public class JsonAndReloadTests
         {
             Id = "T.1", SessionId = "T", Started = DateTimeOffset.UnixEpoch, Duration = TimeSpan.FromMilliseconds(5), ClientAddress = "192.0.2.1",
             Tls = "none", Recipients = [], Outcome = Gateway.Tracking.TransactionOutcome.Rejected, DecidedBy = "rule:x",
-            Reply = new Gateway.Smtp.Reply(550, "5.7.1", "no"), RuleSet = "abc",
-            Symbols = [new Gateway.Pipeline.Symbol("X", 2.5, "name \"a<b>.exe\"")],
+            Reply = new Gateway.Core.Reply(550, "5.7.1", "no"), RuleSet = "abc",
+            Symbols = [new Gateway.Core.Symbol("X", 2.5, "name \"a<b>.exe\"")],
         };
         var json = new JsonLogFormatter().Format(DateTimeOffset.UnixEpoch, LogLevel.Information, "gateway", TransactionLog.TransactionEvent,
             new TransactionLogEntry(record), null, (s, _) => s.ToString());

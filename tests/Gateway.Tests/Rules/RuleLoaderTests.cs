@@ -92,7 +92,7 @@ public class RuleLoaderTests
     public void Parses_replies(string text, int code, string enhanced, string message)
     {
         var reply = RuleLoader.ParseReply(text);
-        Assert.Equal(new Gateway.Smtp.Reply(code, enhanced, message), reply);
+        Assert.Equal(new Gateway.Core.Reply(code, enhanced, message), reply);
     }
 
     [Theory]

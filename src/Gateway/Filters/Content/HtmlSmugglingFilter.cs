@@ -30,7 +30,7 @@ public sealed class HtmlSmugglingFilter(string name, IReadOnlyDictionary<string,
             if (evidence is not null)
             {
                 var what = document.IsAttachment ? $"attachment '{Rules.Matchers.TextMatcher.Truncate(document.Name)}'" : "HTML body";
-                return ValueTask.FromResult(Verdict.Continue(name, new Pipeline.Symbol(Symbol, scores[Symbol], $"{what}: {evidence}")));
+                return ValueTask.FromResult(Verdict.Continue(name, new Symbol(Symbol, scores[Symbol], $"{what}: {evidence}")));
             }
         }
         return ValueTask.FromResult(Verdict.Continue(name));

@@ -106,11 +106,11 @@ public sealed class GreylistFilterTests : IDisposable
     private AbuseFilterHarness DataHarness() =>
         new("pipeline:\n  data: [{ type: greylist, delay: 5m }]", new MemoryStateStore(_time), _dir);
 
-    private static void Deliver(Gateway.Smtp.SessionState session, string message, params string[] recipients)
+    private static void Deliver(Gateway.Session.SessionState session, string message, params string[] recipients)
     {
         foreach (var recipient in recipients)
             session.Recipients.Add(AbuseFilterHarness.Path(recipient));
-        var spool = new Gateway.Smtp.MessageSpool();
+        var spool = new Gateway.Core.MessageSpool();
         spool.Write(System.Text.Encoding.ASCII.GetBytes(message));
         session.Message = spool;
     }

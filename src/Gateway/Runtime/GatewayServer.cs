@@ -1,0 +1,329 @@
+using System.Net;
+using Gateway.Configuration;
+using Gateway.Forwarding;
+using Gateway.Transports.Smtp;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Runtime;
+
+/// <summary>
+/// The running gateway: the current configuration snapshot (reloaded on change), its upstream, DNS and state, and the
+/// SMTP listeners (<see cref="SmtpListener"/>) with a graceful drain on stop.
+/// </summary>
+public sealed class GatewayServer : IAsyncDisposable
+{
+    private readonly GatewayConfig _config;
+    private readonly string? _configPath;
+    private readonly ILogger _pipelineLogger;
+    private readonly Lock _reloadLock = new();
+    private GatewaySnapshot _snapshot;
+    private ConfigWatcher? _watcher;
+    private readonly Timer _reloadSoon;
+
+    /// <summary>Files are reloaded once they have been quiet this long (editors write in several steps).</summary>
+    private static readonly TimeSpan ReloadQuiet = TimeSpan.FromMilliseconds(300);
+    private readonly ILogger _logger;
+    private readonly IUpstream _upstream;
+    private readonly ILogger _upstreamLogger;
+
+    private readonly ServerLifetime _lifetime = new();
+    private readonly Dns.IDnsResolver? _fixedDns;
+    private Dns.IDnsResolver _dns;
+    private readonly TimeProvider _time;
+    private readonly ILogger _stateLogger;
+    private State.IStateStore _state;
+    private readonly List<State.IStateStore> _retiredStates = [];
+    private readonly ConnectionLimiter _limiter = new();
+    private readonly SmtpServerContext _smtp;
+    private readonly List<SmtpListener> _listeners = [];
+    private readonly CancellationTokenSource _shutdown = new();
+    private Task? _running;
+
+    /// <param name="configPath">The file the configuration came from: reloaded on change and by <see cref="Reload"/>.</param>
+    /// <param name="dns">The DNS to use whatever the configuration says (tests); null: <c>dns</c> from the configuration.</param>
+    /// <param name="time">The clock of rate limits and greylisting (tests); null: the system's.</param>
+    public GatewayServer(GatewayConfig config, ILoggerFactory loggerFactory, IUpstream? upstream = null, string? configPath = null, Dns.IDnsResolver? dns = null, TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        _stateLogger = loggerFactory.CreateLogger("state");
+        _state = State.StateStores.Create(config.State, _stateLogger, _time);
+        _fixedDns = dns;
+        _dns = dns ?? new Dns.DnsClientResolver(config.Dns);
+        _config = config;
+        _configPath = configPath;
+        _pipelineLogger = loggerFactory.CreateLogger("pipeline");
+        _reloadSoon = new Timer(_ => Reload(), null, Timeout.Infinite, Timeout.Infinite);
+        _logger = loggerFactory.CreateLogger("gateway");
+        _upstreamLogger = loggerFactory.CreateLogger("upstream");
+        _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
+        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns, _state);
+        Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
+        Transactions.Add(new Admin.MetricsSink());
+        Admin.GatewayMetrics.ConfigLoaded(config.Rules.Set.Hash, reload: false);
+        Tracking = new Tracking.TrackingService(loggerFactory, _time);
+        Tracking.Apply(config);
+        Transactions.Add(Tracking);
+        var certificates = config.Server.Tls is { } tls ? new CertificateProvider(tls) : null;
+        _smtp = new SmtpServerContext(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, certificates, _logger, Transactions, _time);
+    }
+
+    public static IUpstream CreateUpstream(GatewayConfig config, ILogger logger) =>
+        config.Upstream.Directory is { } directory
+            ? new DirectoryUpstream(directory)
+            : new SmtpUpstream(config.Upstream, config.Server.Hostname, logger);
+
+    /// <summary>
+    /// Where every finished transaction goes: the log line first, then whatever else is added (metrics, tracking).
+    /// </summary>
+    public Tracking.TransactionSinks Transactions { get; } = new();
+
+    /// <summary>Raised after a reload was taken, with the new configuration (logging applies it).</summary>
+    public event Action<GatewayConfig>? Reloaded;
+
+    /// <summary>Where rate limits and greylisting keep their counters now (health checks ask it).</summary>
+    public State.IStateStore StateStore => _state;
+    /// <summary>The tracking store's writer and the quarantine's expiry, following reloads.</summary>
+    public Tracking.TrackingService Tracking { get; }
+
+    /// <summary>The configuration new sessions start with.</summary>
+    public GatewayConfig CurrentConfig => Volatile.Read(ref _snapshot).Config;
+
+    /// <summary>
+    /// Loads the configuration file again, away from any session. A valid one becomes the snapshot new sessions
+    /// start with (sessions in progress keep theirs); an invalid one is refused and logged, and the current
+    /// configuration keeps serving. Returns whether the new configuration was taken.
+    /// </summary>
+    public bool Reload()
+    {
+        if (_configPath is null)
+            return false;
+        lock (_reloadLock)
+        {
+            var result = ConfigLoader.LoadFile(_configPath);
+            var current = Volatile.Read(ref _snapshot);
+            if (!result.IsValid)
+            {
+                _logger.LogError("configuration reload refused, still serving rules={Rules}: {Errors}", current.Config.Rules.Set.Hash,
+                    string.Join(" | ", result.Errors));
+                Admin.GatewayMetrics.ConfigReloadFailed();
+                return false;
+            }
+            // A changed upstream gets a new connection pool; sessions that started with the old one keep it.
+            var upstream = current.Upstream;
+            if (upstream is null || Describe(current.Config.Upstream) != Describe(result.Config!.Upstream))
+            {
+                // The old pool closes its idle connections now, and the rest as they come back.
+                if (current.Upstream is { } old)
+                    _ = old.DisposeAsync().AsTask();
+                upstream = CreateUpstream(result.Config!, _upstreamLogger);
+            }
+            // A changed dns section gets a new resolver (and an empty cache).
+            if (_fixedDns is null && !current.Config.Dns.Equals(result.Config!.Dns))
+                _dns = new Dns.DnsClientResolver(result.Config!.Dns);
+            // A changed state section gets a new store (and empty counters, unless they are in Redis). Sessions that
+            // started with the old one keep it; it is closed once none of them can remain (limits.session_timeout).
+            if (!current.Config.State.Equals(result.Config!.State))
+            {
+                _retiredStates.Add(_state);
+                _ = RetireAsync(_state, current.Config.Limits.SessionTimeout);
+                _state = State.StateStores.Create(result.Config!.State, _stateLogger, _time);
+            }
+            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns, _state);
+            WatchFiles(next.Config);
+            Volatile.Write(ref _snapshot, next);
+            Tracking.Apply(next.Config);
+            _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);
+            Admin.GatewayMetrics.ConfigLoaded(next.Config.Rules.Set.Hash, reload: true);
+            Reloaded?.Invoke(next.Config);
+            var restart = RestartOnly(_config, next.Config);
+            if (restart.Count > 0)
+                _logger.LogWarning("these changes take effect only after a restart: {Settings}", string.Join(", ", restart));
+            return true;
+        }
+    }
+
+    private async Task RetireAsync(State.IStateStore store, TimeSpan after)
+    {
+        try
+        {
+            await Task.Delay(after, _time, _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // shutting down: DisposeAsync closes it
+        }
+        lock (_reloadLock)
+        {
+            if (!_retiredStates.Remove(store))
+                return;
+        }
+        await store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Settings read once at start: the listening sockets and the STARTTLS certificate paths (the certificate files
+    /// themselves are read again when they change). Everything else applies to sessions that start after the reload,
+    /// and <c>server.drain_timeout</c> to the next stop.
+    /// </summary>
+    private static List<string> RestartOnly(GatewayConfig started, GatewayConfig next)
+    {
+        var changed = new List<string>();
+        void Check(string name, object a, object b)
+        {
+            if (!Equals(a, b))
+                changed.Add(name);
+        }
+        Check("server.listen", string.Join(",", started.Server.Listen), string.Join(",", next.Server.Listen));
+        Check("server.tls", started.Server.Tls?.ToString() ?? "", next.Server.Tls?.ToString() ?? "");
+        return changed;
+    }
+
+    private static string Describe(UpstreamConfig u) =>
+        $"{string.Join(",", u.Hosts)}|{u.Directory}|{u.Tls}|{u.VerifyCertificate}|{u.Timeout}|{u.PoolSize}|{u.IdleTimeout}";
+
+    /// <summary>
+    /// Watches the files of <paramref name="config"/>; the new watcher starts before the old one stops, and both
+    /// feed one debounce timer, so that no change falls between them.
+    /// </summary>
+    private void WatchFiles(GatewayConfig config)
+    {
+        if (_configPath is null || _lifetime.IsDraining || _watcher?.Covers(_configPath, config.Dependencies) == true)
+            return;
+        var old = _watcher;
+        try
+        {
+            _watcher = new ConfigWatcher(_configPath, config.Dependencies, () => _reloadSoon.Change(ReloadQuiet, Timeout.InfiniteTimeSpan));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Out of inotify instances, say: the gateway still runs; SIGHUP still reloads.
+            _logger.LogWarning("cannot watch the configuration files ({Error}); send SIGHUP to reload", e.Message);
+            return;
+        }
+        old?.Dispose();
+    }
+
+    /// <summary>The endpoints listened on, with the ports the OS chose for port 0.</summary>
+    public IReadOnlyList<IPEndPoint> Endpoints
+    {
+        get { lock (_listeners) return [.. _listeners.Select(l => l.Endpoint)]; }
+    }
+
+    /// <summary>Open client connections.</summary>
+    public int Connections => _limiter.Total;
+
+    /// <summary>Completes when the server has stopped.</summary>
+    public Task Completion => _stopped.Task;
+
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Binds every endpoint (throwing if one cannot be bound) and starts accepting.</summary>
+    public Task StartAsync()
+    {
+        var loops = new List<Task>();
+        lock (_listeners)
+        {
+            try
+            {
+                foreach (var endpoint in _config.Server.Listen)
+                {
+                    var listener = new SmtpListener(endpoint, _smtp);
+                    _listeners.Add(listener);
+                    _logger.LogInformation("listening on {Endpoint}", listener.Endpoint);
+                }
+            }
+            catch
+            {
+                foreach (var listener in _listeners)
+                    listener.Dispose();
+                _listeners.Clear();
+                throw;
+            }
+            foreach (var listener in _listeners)
+                loops.Add(Task.Run(listener.AcceptLoopAsync));
+        }
+        _running = Task.WhenAll(loops);
+        lock (_reloadLock)
+            WatchFiles(_config);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops accepting, closes idle sessions with 421 4.3.2, lets transactions in progress finish for up to
+    /// <paramref name="drainTimeout"/> (default <c>server.drain_timeout</c> of the current configuration, reloads included),
+    /// then closes the rest with 421 4.3.2.
+    /// </summary>
+    public async Task StopAsync(TimeSpan? drainTimeout = null)
+    {
+        var timeout = drainTimeout ?? CurrentConfig.Server.DrainTimeout;
+        _logger.LogInformation("draining: {Connections} connection(s) open, waiting up to {Timeout}", _limiter.Total, timeout);
+        _lifetime.BeginDrain();
+        lock (_reloadLock)
+        {
+            _watcher?.Dispose();
+            _reloadSoon.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+        using (var wait = new CancellationTokenSource(timeout))
+        {
+            try
+            {
+                await _limiter.WaitForIdleAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _logger.LogWarning("drain timeout: closing {Connections} connection(s)", _limiter.Total);
+            }
+        }
+        _lifetime.Stop();
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            try
+            {
+                await _limiter.WaitForIdleAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        lock (_listeners)
+        {
+            foreach (var listener in _listeners)
+                listener.Dispose();
+        }
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        if (_running is not null)
+        {
+            try
+            {
+                await _running.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException) // a bind failure: StartAsync reported it
+            {
+            }
+        }
+        _logger.LogInformation("stopped");
+        _stopped.TrySetResult();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_lifetime.IsStopping)
+            await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        await _upstream.DisposeAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _snapshot).Upstream is { } current && current != _upstream)
+            await current.DisposeAsync().ConfigureAwait(false);
+
+        await _reloadSoon.DisposeAsync().ConfigureAwait(false);
+        List<State.IStateStore> states;
+        lock (_reloadLock)
+        {
+            states = [.. _retiredStates, _state];
+            _retiredStates.Clear();
+        }
+        foreach (var state in states)
+            await state.DisposeAsync().ConfigureAwait(false);
+        await Tracking.DisposeAsync().ConfigureAwait(false);
+        _lifetime.Dispose();
+        _shutdown.Dispose();
+    }
+}

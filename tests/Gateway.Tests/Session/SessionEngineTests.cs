@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text;
+using Gateway.Configuration;
+using Gateway.Pipeline;
+using Gateway.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Session;
+
+/// <summary>The transport-neutral engine, driven as <c>gateway explain</c> drives it: commands in, replies out.</summary>
+public sealed class SessionEngineTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static readonly GatewayConfig Config = ConfigLoader.Load("relay: { domains: [example.test] }\nupstream: { directory: out }", "t.yaml", Path.GetTempPath()).Config!;
+
+    /// <summary>A data filter that changes one header field and deletes another.</summary>
+    private sealed class EditingFilter : IFilter
+    {
+        public IReadOnlySet<Phase> Phases { get; } = new HashSet<Phase> { Phase.Data };
+
+        public ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new Verdict(VerdictKind.Continue, "editor", Headers: [HeaderEdit.Change("X-Mailer", "scrubbed"), HeaderEdit.Delete("X-Tracking"), HeaderEdit.Add("X-Checked", "yes")]));
+    }
+
+    private SessionEngine Engine(FilterPipeline? pipeline = null)
+    {
+        var connection = new Connection("T", Config, new IPEndPoint(IPAddress.Parse("192.0.2.7"), 1000), new IPEndPoint(IPAddress.Loopback, 25), pipeline)
+        {
+            Upstream = new Gateway.Forwarding.DirectoryUpstream(_dir.Path),
+        };
+        return new SessionEngine(connection, new MessageDelivery(NullLogger.Instance, CancellationToken.None), NullLogger.Instance);
+    }
+
+    private static Task<SessionResponse> Say(SessionEngine engine, string line) =>
+        engine.ExecuteAsync(SmtpCommand.Parse(Encoding.UTF8.GetBytes(line)), CancellationToken.None).AsTask();
+
+    [Fact]
+    public async Task Header_edits_change_delete_and_add_fields_of_the_forwarded_message()
+    {
+        var pipeline = new FilterPipeline(new Dictionary<Phase, IReadOnlyList<FilterSlot>>
+        {
+            [Phase.Data] = [new FilterSlot("editor", new EditingFilter(), OnError.Tempfail, TimeSpan.FromSeconds(5))],
+        }, NullLogger.Instance);
+        var engine = Engine(pipeline);
+        Assert.Equal(250, (await Say(engine, "EHLO client.test")).Reply!.Code);
+        Assert.Equal(250, (await Say(engine, "MAIL FROM:<a@sender.test>")).Reply!.Code);
+        Assert.Equal(250, (await Say(engine, "RCPT TO:<bob@example.test>")).Reply!.Code);
+        Assert.Equal(SessionNext.Data, (await Say(engine, "DATA")).Next);
+        var spool = new MessageSpool();
+        spool.Write("X-Mailer: Spammer 1.0\r\nX-Tracking: 12345\r\nSubject: hi\r\n\r\nbody\r\n"u8);
+        var end = await engine.EndOfMessageAsync(spool, null, CancellationToken.None);
+
+        Assert.Equal(250, end.Reply!.Code);
+        var delivered = File.ReadAllText(Assert.Single(Directory.GetFiles(_dir.Path, "*.eml")));
+        Assert.Contains("X-Mailer: scrubbed\r\n", delivered);
+        Assert.Contains("X-Checked: yes\r\n", delivered);
+        Assert.DoesNotContain("Spammer", delivered);
+        Assert.DoesNotContain("X-Tracking", delivered);
+        Assert.EndsWith("Subject: hi\r\n\r\nbody\r\n", delivered);
+    }
+
+    [Theory]
+    [InlineData("MAIL FROM:<a@sender.test>", 503)] // before EHLO
+    [InlineData("RCPT TO:<bob@example.test>", 503)]
+    [InlineData("DATA", 503)]
+    [InlineData("BDAT 10 LAST", 503)]
+    [InlineData("NOOP", 250)]
+    [InlineData("RSET", 250)]
+    [InlineData("VRFY bob", 252)]
+    [InlineData("AUTH PLAIN x", 502)]
+    [InlineData("HACK", 500)]
+    [InlineData("QUIT", 221)]
+    public async Task Before_helo_the_state_table_allows_only_what_RFC_5321_allows(string line, int code)
+    {
+        var engine = Engine();
+        engine = new SessionEngine(engine.Connection, new MessageDelivery(NullLogger.Instance, default), NullLogger.Instance) { Chunking = true };
+        Assert.Equal(code, (await Say(engine, line)).Reply!.Code);
+    }
+
+    [Theory]
+    [InlineData("mail from:<a@sender.test>", SmtpVerb.Mail, "from:<a@sender.test>")]
+    [InlineData("StartTLS", SmtpVerb.StartTls, "")]
+    [InlineData("DATA  ", SmtpVerb.Data, "")]
+    [InlineData("DATA x", SmtpVerb.Data, "x")]
+    [InlineData("EXPN list", SmtpVerb.NotImplemented, "")]
+    [InlineData("NO\u0001OP", SmtpVerb.Invalid, "")]
+    [InlineData("MAILX", SmtpVerb.Unknown, "")]
+    public void Commands_are_parsed_from_the_line_bytes(string line, SmtpVerb verb, string argument)
+    {
+        var command = SmtpCommand.Parse(Encoding.UTF8.GetBytes(line));
+        Assert.Equal(verb, command.Verb);
+        Assert.Equal(argument, command.Argument);
+    }
+
+    [Fact]
+    public void Invalid_utf8_is_an_invalid_command()
+    {
+        Assert.Equal(SmtpVerb.Invalid, SmtpCommand.Parse((ReadOnlySpan<byte>)[(byte)'N', (byte)'O', (byte)'O', (byte)'P', (byte)' ', 0xC3]).Verb);
+    }
+}
