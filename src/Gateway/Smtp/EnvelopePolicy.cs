@@ -67,8 +67,28 @@ public sealed class EnvelopePolicy : IMailboxFilter
         if (path.IsBarePostmaster)
             path = path with { Domain = session.Config.Relay.Domains.FirstOrDefault() ?? session.Config.Server.Hostname };
         if (!session.Recipients.Any(r => string.Equals(r.Address, path.Address, StringComparison.OrdinalIgnoreCase)))
+        {
+            if (await RelayUpstreamAsync(session, path, cancellationToken).ConfigureAwait(false) is { } upstreamRefusal)
+            {
+                session.LastRefusalBy = "upstream";
+                throw Refused(session, path, upstreamRefusal.ToException());
+            }
             session.Recipients.Add(path);
+        }
         return true;
+    }
+
+    /// <summary>
+    /// upstream.recipients: realtime: the recipient goes upstream now (the first one opens the upstream transaction),
+    /// and the upstream's refusal is this recipient's reply. Null when it was accepted (or in at_end_of_data mode).
+    /// </summary>
+    private static async Task<Reply?> RelayUpstreamAsync(SessionState session, SmtpPath path, CancellationToken cancellationToken)
+    {
+        if (session.Config.Upstream.Recipients != Configuration.UpstreamRecipients.Realtime || session.Upstream is not Forwarding.IRealtimeUpstream upstream)
+            return null;
+        session.UpstreamTransaction ??= upstream.Begin(session.Sender!, Forwarding.MailOptions.From(session.MailParameters));
+        var reply = await session.UpstreamTransaction.AddRecipientAsync(path, cancellationToken).ConfigureAwait(false);
+        return reply.IsPositive ? null : reply;
     }
 
     private static SmtpResponseException Refused(SessionState session, SmtpPath path, SmtpResponseException e)

@@ -53,7 +53,11 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
             session.Config.Server.Hostname);
         if (decision.Quarantine)
             return await QuarantineAsync(session, envelope, header, content, decision.By, linked.Token).ConfigureAwait(false);
-        var result = await (session.Upstream ?? upstream).DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);
+        // Realtime: the recipients are upstream already, and the message goes to those both sides accepted. Every
+        // other ending (a refusal above, quarantine, an error) abandons it in ResetTransaction: RSET upstream.
+        var result = session.UpstreamTransaction is { } relayed
+            ? await relayed.SendAsync(header, content, linked.Token).ConfigureAwait(false)
+            : await (session.Upstream ?? upstream).DeliverAsync(envelope, header, content, linked.Token).ConfigureAwait(false);
         return new(result.Reply, result.Detail, "upstream");
     }
 

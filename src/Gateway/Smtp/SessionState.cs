@@ -113,6 +113,9 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
     /// <summary>Set when the data itself already decides the reply (too big, bare line endings).</summary>
     public Reply? MessageOutcome { get; set; }
 
+    /// <summary>The transaction relayed upstream recipient by recipient (upstream.recipients: realtime), once one was accepted.</summary>
+    public Forwarding.UpstreamTransaction? UpstreamTransaction { get; set; }
+
     private readonly object _lookupGate = new();
     private Task<Gateway.Dns.ReverseDnsResult>? _reverseDns;
     private Gateway.Authentication.AuthenticationState? _authentication;
@@ -167,6 +170,8 @@ public sealed class SessionState(string id, GatewayConfig config, IPEndPoint rem
         Message = null;
         MessageOutcome = null;
         PendingAction = null;
+        UpstreamTransaction?.Abandon(); // RSET upstream unless it was sent: nothing is delivered
+        UpstreamTransaction = null;
     }
 
     public string TransactionId => $"{Id}.{TransactionCount}";
