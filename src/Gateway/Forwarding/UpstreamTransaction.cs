@@ -168,6 +168,12 @@ public sealed class UpstreamTransaction
                 {
                     connection.Broken = true;
                 }
+                catch
+                {
+                    connection.Broken = true;
+                    _pool.Discard(connection);
+                    throw;
+                }
                 connection.Broken |= mail.Code == 421;
                 _pool.Release(connection);
                 var refusal = ForClient(mail);
@@ -187,6 +193,11 @@ public sealed class UpstreamTransaction
             {
                 return Lost(connection, e);
             }
+            catch
+            {
+                Drop(connection);
+                throw;
+            }
         }
     }
 
@@ -202,6 +213,18 @@ public sealed class UpstreamTransaction
         {
             return Lost(connection, e);
         }
+        catch
+        {
+            Drop(connection); // cancelled with a reply still to come: the conversation cannot be resumed
+            throw;
+        }
+    }
+
+    private void Drop(UpstreamConnection connection)
+    {
+        connection.Broken = true;
+        _connection = null;
+        _pool.Discard(connection);
     }
 
     private Reply Recipient(UpstreamConnection connection, SmtpPath recipient, UpstreamResponse rcpt)
@@ -322,7 +345,7 @@ public sealed class UpstreamTransaction
 
     private async Task ResetAsync(UpstreamConnection connection)
     {
-        if (!_mailAccepted)
+        if (!_mailAccepted || connection.Broken)
         {
             _pool.Release(connection);
             return;
