@@ -53,8 +53,8 @@ public sealed class UpstreamPool : IAsyncDisposable
     /// </summary>
     public async Task<(UpstreamConnection? Connection, bool Reused, string? Failure)> LeaseAsync(bool allowPooled, CancellationToken cancellationToken)
     {
-        if (_disposed)
-            return (null, false, "upstream pool retired");
+        // A retired pool (a reload changed the upstream) still serves the sessions that started with it: with new
+        // connections, closed after their transaction.
         if (_slots is not null && !_slots.Wait(0) && !await WaitForSlotAsync(cancellationToken).ConfigureAwait(false))
         {
             _logger.LogWarning("all {PoolSize} upstream connections busy for {Timeout}", _config.PoolSize, _config.Timeout);

@@ -89,6 +89,30 @@ public class RealtimeRelayTests
     }
 
     [Fact]
+    public async Task The_upstreams_refusal_of_the_sender_is_the_reply_to_every_rcpt_of_the_transaction()
+    {
+        var refuse = true;
+        await using var upstream = new FakeUpstream { MailReply = _ => Volatile.Read(ref refuse) ? "550 5.7.1 Sender blocked" : null };
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        await using var c = await RawSmtpClient.ConnectAsync(gateway.Port);
+        await c.ReadReplyAsync();
+        Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+        Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test>"));
+        Assert.Equal("550 5.7.1 Sender blocked", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+        Assert.Equal("550 5.7.1 Sender blocked", await c.CommandAsync("RCPT TO:<carol@example.test>"));
+        Assert.Single(upstream.MailLines); // asked once per transaction
+
+        Volatile.Write(ref refuse, false);
+        Assert.StartsWith("250", await c.CommandAsync("RSET"));
+        Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test>"));
+        Assert.StartsWith("250", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        Assert.StartsWith("250", await c.CommandAsync("Subject: hello\r\n\r\nHi.\r\n."));
+        Assert.Single(upstream.Messages);
+        Assert.Equal(1, upstream.Connections); // the refusal left the connection clean, in the pool
+    }
+
+    [Fact]
     public async Task A_data_filter_refusal_resets_the_upstream_which_serves_the_next_message()
     {
         const string rules = """
