@@ -31,6 +31,13 @@ public class UpstreamConnectionTests
         // Lines of every length from 0 to 300 bytes, each starting with a dot: past 16 KB, so the 8 KB chunks the
         // client copies end at many different places within a line, at its CR, and between CR and LF.
         var text = new StringBuilder("Subject: dots\r\n\r\n");
+        // The client reads 8 KB at a time: the first chunk ends between a CR and its LF, the second at a line end,
+        // so that the third starts with a dot.
+        text.Append('y', 8191 - text.Length).Append("\r\n");
+        var fill = 16384 - text.Length - 3;
+        text.Append('.').Append('z', fill).Append("\r\n");
+        Assert.Equal(16384, text.Length);
+        text.Append(".dot at the start of a chunk\r\n");
         for (var i = 0; i <= 300; i++)
             text.Append('.').Append('x', i).Append("\r\n");
         text.Append(".\r\n..\r\nlast line without an end");
