@@ -83,6 +83,20 @@ public class UpstreamPoolTests
     }
 
     [Fact]
+    public async Task Pool_size_0_opens_a_connection_per_transaction_and_closes_it()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var relay = new SmtpUpstream(Config(upstream, poolSize: 0), "gw.test", NullLogger.Instance, _time);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True((await relay.DeliverAsync(Envelope(), "", Body(), default)).Delivered);
+            Assert.Equal(0, relay.Pool.IdleCount);
+            await upstream.WaitForCloseAsync();
+        }
+        Assert.Equal(2, upstream.Connections);
+    }
+
+    [Fact]
     public async Task A_full_pool_answers_451_once_the_upstream_timeout_has_passed()
     {
         await using var upstream = new FakeUpstream();
