@@ -199,9 +199,25 @@ public static partial class ConfigLoader
             VerifyCertificate: r.Bool("verify_certificate", false),
             Timeout: r.Duration("timeout", TimeSpan.FromSeconds(60)),
             PoolSize: r.Int("pool_size", 16, 0, 10_000),
-            IdleTimeout: r.Duration("idle_timeout", TimeSpan.FromSeconds(30)));
+            IdleTimeout: r.Duration("idle_timeout", TimeSpan.FromSeconds(30)),
+            Recipients: ReadUpstreamRecipients(r));
         r.RejectUnknownKeys();
         return config;
+    }
+
+    private static UpstreamRecipients ReadUpstreamRecipients(YamlMappingReader r)
+    {
+        var (text, node) = r.StringWithNode("recipients");
+        switch (text)
+        {
+            case null or "realtime":
+                return UpstreamRecipients.Realtime;
+            case "at_end_of_data":
+                return UpstreamRecipients.AtEndOfData;
+            default:
+                r.Error(node!, $"'upstream.recipients' must be realtime | at_end_of_data, not '{text}'");
+                return UpstreamRecipients.Realtime;
+        }
     }
 
     private static RulesConfig ReadRules(YamlMappingReader r, string baseDirectory, ConfigErrorSink errors)

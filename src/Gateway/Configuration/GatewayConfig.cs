@@ -108,7 +108,14 @@ public sealed record UpstreamConfig(
     bool VerifyCertificate,
     TimeSpan Timeout,
     int PoolSize,
-    TimeSpan IdleTimeout);
+    TimeSpan IdleTimeout,
+    UpstreamRecipients Recipients = UpstreamRecipients.Realtime);
+
+/// <summary>
+/// When recipients are relayed upstream: each as the client names it, its reply the upstream's (realtime), or all at
+/// the end of DATA, where one refused recipient refuses the message (at_end_of_data).
+/// </summary>
+public enum UpstreamRecipients { Realtime, AtEndOfData }
 
 public enum BareLineEndings { Reject, Normalize }
 

@@ -55,7 +55,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _reloadSoon = new Timer(_ => Reload(), null, Timeout.Infinite, Timeout.Infinite);
         _logger = loggerFactory.CreateLogger("gateway");
         _upstreamLogger = loggerFactory.CreateLogger("upstream");
-        _upstream = upstream ?? CreateUpstream(config, _upstreamLogger);
+        _upstream = upstream ?? CreateUpstream(config, _upstreamLogger, _time);
         _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns, _state);
         Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
         Transactions.Add(new Admin.MetricsSink());
@@ -67,10 +67,10 @@ public sealed class GatewayServer : IAsyncDisposable
         _smtp = new SmtpServerContext(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, certificates, _logger, Transactions, _time);
     }
 
-    public static IUpstream CreateUpstream(GatewayConfig config, ILogger logger) =>
+    public static IUpstream CreateUpstream(GatewayConfig config, ILogger logger, TimeProvider? time = null) =>
         config.Upstream.Directory is { } directory
             ? new DirectoryUpstream(directory)
-            : new SmtpUpstream(config.Upstream, config.Server.Hostname, logger);
+            : new SmtpUpstream(config.Upstream, config.Server.Hostname, logger, time);
 
     /// <summary>
     /// Where every finished transaction goes: the log line first, then whatever else is added (metrics, tracking).
@@ -115,7 +115,7 @@ public sealed class GatewayServer : IAsyncDisposable
                 // The old pool closes its idle connections now, and the rest as they come back.
                 if (current.Upstream is { } old)
                     _ = old.DisposeAsync().AsTask();
-                upstream = CreateUpstream(result.Config!, _upstreamLogger);
+                upstream = CreateUpstream(result.Config!, _upstreamLogger, _time);
             }
             // A changed dns section gets a new resolver (and an empty cache).
             if (_fixedDns is null && !current.Config.Dns.Equals(result.Config!.Dns))

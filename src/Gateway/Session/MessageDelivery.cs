@@ -26,7 +26,11 @@ public sealed class MessageDelivery(ILogger logger, CancellationToken stopping, 
         if (connection.Upstream is not { } upstream)
             return new(Reply.LocalError, "no upstream", "error");
         var signed = await SignAsync(connection.View, transaction, content, linked.Token).ConfigureAwait(false);
-        var result = await upstream.DeliverAsync(envelope, signed.Headers + header, content, linked.Token).ConfigureAwait(false);
+        // Realtime: the recipients are upstream already, and the message goes to those both sides accepted. Every
+        // other ending (a refusal, the quarantine, an error) abandons it with the transaction: RSET upstream.
+        var result = transaction.Upstream is { } relayed
+            ? await relayed.SendAsync(signed.Headers + header, content, linked.Token).ConfigureAwait(false)
+            : await upstream.DeliverAsync(envelope, signed.Headers + header, content, linked.Token).ConfigureAwait(false);
         return new(result.Reply, signed.Note.Length == 0 ? result.Detail : $"{signed.Note}; {result.Detail}", "upstream");
     }
 

@@ -55,8 +55,16 @@ public sealed class Transaction : IDisposable
 
     public Envelope Envelope => new(Id, Sender, [.. Recipients], Utf8, EightBit);
 
+    /// <summary>
+    /// upstream.recipients: realtime: the transaction opened upstream at the first accepted recipient, to which each
+    /// later recipient and the message go. Null in at_end_of_data mode and until a recipient passed the filters.
+    /// </summary>
+    public Forwarding.UpstreamTransaction? Upstream { get; set; }
+
     public void Dispose()
     {
+        Upstream?.Abandon(); // RSET upstream unless the message was sent: nothing is delivered
+        Upstream = null;
         Message?.Dispose();
         Message = null;
     }

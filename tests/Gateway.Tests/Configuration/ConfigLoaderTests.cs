@@ -115,6 +115,26 @@ public class ConfigLoaderTests
         Assert.True(error.Line > 0);
     }
 
+    [Theory]
+    [InlineData(null, UpstreamRecipients.Realtime)]
+    [InlineData("realtime", UpstreamRecipients.Realtime)]
+    [InlineData("at_end_of_data", UpstreamRecipients.AtEndOfData)]
+    public void Upstream_recipients_is_realtime_unless_told(string? value, UpstreamRecipients expected)
+    {
+        var result = Load($"upstream:\n  hosts: [\"127.0.0.1:2526\"]\n{(value is null ? "" : $"  recipients: {value}\n")}relay:\n  domains: [x.test]\n");
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(expected, result.Config!.Upstream.Recipients);
+    }
+
+    [Fact]
+    public void Upstream_recipients_names_its_choices()
+    {
+        var result = Load("upstream:\n  hosts: [\"127.0.0.1:2526\"]\n  recipients: at_end\nrelay:\n  domains: [x.test]\n");
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("'upstream.recipients' must be realtime | at_end_of_data, not 'at_end'", error.Message);
+        Assert.Equal(3, error.Line);
+    }
+
     [Fact]
     public void Upstream_needs_hosts_or_directory_but_not_both()
     {

@@ -5,7 +5,10 @@ using MailKit.Net.Smtp;
 
 namespace Gateway.Tests.EndToEnd;
 
-/// <summary>The client hears 250 only when the upstream took the message for every recipient; otherwise it hears why.</summary>
+/// <summary>
+/// The client hears 250 only when the upstream took the message for every recipient; otherwise it hears why. Tests
+/// that name at_end_of_data pin the whole-message mode; the rest hold in both (realtime is the default).
+/// </summary>
 public class UpstreamFailureTests
 {
     private static int UnusedPort()
@@ -21,10 +24,10 @@ public class UpstreamFailureTests
         await Assert.ThrowsAsync<SmtpCommandException>(() => Mail.SendAsync(port, message ?? Mail.Message(), to: to));
 
     [Fact]
-    public async Task Upstream_down_is_a_451_4_4_1()
+    public async Task Upstream_down_at_the_end_of_data_is_a_451_4_4_1()
     {
         var port = UnusedPort();
-        await using var gateway = await GatewayHost.StartAsync($"upstream:\n  hosts: [\"127.0.0.1:{port}\"]\n  tls: none\n");
+        await using var gateway = await GatewayHost.StartAsync($"upstream:\n  hosts: [\"127.0.0.1:{port}\"]\n  tls: none\n  recipients: at_end_of_data\n");
         var e = await RefusedAsync(gateway.Port);
         Assert.Equal(451, (int)e.StatusCode);
         Assert.Equal("4.4.1 Upstream server unavailable, try again later", e.Message);
@@ -67,10 +70,10 @@ public class UpstreamFailureTests
     }
 
     [Fact]
-    public async Task A_recipient_the_upstream_refuses_refuses_the_whole_message()
+    public async Task At_end_of_data_a_recipient_the_upstream_refuses_refuses_the_whole_message()
     {
         await using var upstream = new FakeUpstream { RcptReply = r => r.StartsWith("nobody", StringComparison.Ordinal) ? "550 5.1.1 <nobody@example.test>: user unknown" : null };
-        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream, upstreamYaml: "  recipients: at_end_of_data\n");
         var e = await RefusedAsync(gateway.Port, to: ["bob@example.test", "nobody@example.test"]);
         Assert.Equal(550, (int)e.StatusCode);
         Assert.Equal("5.1.1 <nobody@example.test>: user unknown", e.Message);

@@ -26,6 +26,10 @@ public sealed class FakeUpstream : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedMessage> _messages = new();
     private readonly X509Certificate2? _certificate;
     private int _connections;
+    private int _open;
+    private readonly SemaphoreSlim _resets = new(0);
+    private readonly SemaphoreSlim _closed = new(0);
+    private readonly ConcurrentQueue<string> _mailLines = new();
 
     public FakeUpstream(X509Certificate2? certificate = null)
     {
@@ -46,6 +50,26 @@ public sealed class FakeUpstream : IAsyncDisposable
     private readonly ConcurrentQueue<string> _envelopeCommands = new();
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Connections open now.</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Every MAIL command line received, as sent.</summary>
+    public IReadOnlyList<string> MailLines => [.. _mailLines];
+
+    /// <summary>Offer CHUNKING (and BINARYMIME) and take BDAT.</summary>
+    public bool Chunking { get; init; }
+
+    /// <summary>Messages that came by BDAT.</summary>
+    public int BdatMessages => Volatile.Read(ref _bdat);
+
+    private int _bdat;
+
+    /// <summary>Completes at the next RSET received (or one received since the last wait).</summary>
+    public Task WaitForResetAsync() => _resets.WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(t => Assert.True(t.Result, "no RSET upstream"));
+
+    /// <summary>Completes when a connection closes (or one closed since the last wait).</summary>
+    public Task WaitForCloseAsync() => _closed.WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(t => Assert.True(t.Result, "no upstream connection closed"));
 
     /// <summary>Reply to RCPT for an address, or null for 250.</summary>
     public Func<string, string?> RcptReply { get; set; } = _ => null;
@@ -86,6 +110,20 @@ public sealed class FakeUpstream : IAsyncDisposable
     private async Task ServeAsync(TcpClient client)
     {
         using var _ = client;
+        Interlocked.Increment(ref _open);
+        try
+        {
+            await ServeSessionAsync(client);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+            _closed.Release();
+        }
+    }
+
+    private async Task ServeSessionAsync(TcpClient client)
+    {
         Stream stream = client.GetStream();
         var tls = false;
         try
@@ -107,6 +145,8 @@ public sealed class FakeUpstream : IAsyncDisposable
                         var caps = "250-upstream.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 100000000\r\n";
                         if (_certificate is not null && !tls)
                             caps += "250-STARTTLS\r\n";
+                        if (Chunking)
+                            caps += "250-CHUNKING\r\n250-BINARYMIME\r\n";
                         await WriteAsync(stream, caps + "250 SMTPUTF8\r\n");
                         break;
                     case "HELO":
@@ -123,6 +163,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                     case "MAIL":
                         _envelopeCommands.Enqueue(line);
                         from = Between(line);
+                        _mailLines.Enqueue(line);
                         rcpts.Clear();
                         await WriteAsync(stream, (MailReply(from) ?? "250 2.1.0 Ok") + "\r\n");
                         break;
@@ -149,10 +190,29 @@ public sealed class FakeUpstream : IAsyncDisposable
                         if (CloseAfterMessages is { } max && carried >= max)
                             return;
                         break;
+                    case "BDAT" when Chunking:
+                        var parts = line.Split(' ');
+                        var chunk = await reader.ReadExactlyAsync(int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), _stop.Token);
+                        if (chunk is null)
+                            return;
+                        if (parts.Length < 3 || parts[2] != "LAST")
+                        {
+                            await WriteAsync(stream, "554 5.5.1 this test upstream takes one chunk\r\n");
+                            break;
+                        }
+                        var chunked = new ReceivedMessage(from ?? "", [.. rcpts], chunk, tls);
+                        var chunkedReply = DataReply(chunked);
+                        if (chunkedReply is null)
+                            _messages.Enqueue(chunked);
+                        Interlocked.Increment(ref _bdat);
+                        FirstMessage.TrySetResult(chunked);
+                        await WriteAsync(stream, (chunkedReply ?? "250 2.0.0 Ok: queued as TEST") + "\r\n");
+                        break;
                     case "RSET":
                         from = null;
                         rcpts.Clear();
                         await WriteAsync(stream, "250 2.0.0 Ok\r\n");
+                        _resets.Release();
                         break;
                     case "NOOP":
                         await WriteAsync(stream, "250 2.0.0 Ok\r\n");
@@ -228,6 +288,20 @@ public sealed class FakeUpstream : IAsyncDisposable
                 if (!await FillAsync(ct))
                     return null;
             }
+        }
+
+        public async Task<byte[]?> ReadExactlyAsync(int count, CancellationToken ct)
+        {
+            var data = new MemoryStream();
+            while (data.Length < count)
+            {
+                if (_start == _end && !await FillAsync(ct))
+                    return null;
+                var n = (int)Math.Min(count - data.Length, _end - _start);
+                data.Write(_buffer, _start, n);
+                _start += n;
+            }
+            return data.ToArray();
         }
 
         public async Task<byte[]?> ReadDataAsync(int? dropAfter, CancellationToken ct)

@@ -56,6 +56,7 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
             {
                 Stopping = Lifetime.Stopping,
                 Chunking = SmtpConnection.ChunkingSupported,
+                Relay = Forwarding.RealtimeRelay.For(connection),
             };
             smtp = new SmtpConnection(socket, connection, engine, limits, Lifetime, certificates, Logger, proxyTrusted)
             {
