@@ -47,8 +47,11 @@ public static class QuarantineCommand
             default: // release
                 await using (var upstream = GatewayServer.CreateUpstream(config, NullLogger.Instance))
                 {
+                    var released = await File.ReadAllBytesAsync(store.MessagePath(entry.Id), cancellationToken).ConfigureAwait(false);
                     var outcome = await store.ReleaseAsync(entry, upstream, cancellationToken).ConfigureAwait(false);
                     stdout.WriteLine($"{(outcome.Delivered ? "released" : "not released")} {entry.Id}: {outcome.Reply} ({outcome.Detail})");
+                    if (outcome.Delivered) // a message the admin judged good teaches the classifier
+                        stdout.WriteLine(await Detection.Bayes.BayesFeedback.LearnReleasedAsync(config, released, cancellationToken).ConfigureAwait(false));
                     return outcome.Delivered ? 0 : 1;
                 }
         }

@@ -25,6 +25,7 @@ public static class FilterRegistry
         ["rdns"] = Filters.Abuse.ReverseDnsFilter.Create,
         ["rate_limit"] = Filters.Abuse.RateLimitFilter.Create,
         ["greylist"] = Filters.Abuse.GreylistFilter.Create,
+        ["bayes"] = Detection.Bayes.BayesFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;

@@ -67,7 +67,7 @@ public static class DataPhase
         Utf8: session.MailParameters.ContainsKey("SMTPUTF8"),
         EightBit: session.MailParameters.TryGetValue("BODY", out var body) && string.Equals(body, "8BITMIME", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The headers filters asked for, and the score headers once the score reaches policy.thresholds.add_header.</summary>
+    /// <summary>The headers filters asked for, and X-Spam-Flag: YES with the score headers once the score reaches policy.thresholds.add_header.</summary>
     private static string AddedHeaders(SessionState session)
     {
         var evaluation = session.Evaluation;
@@ -79,6 +79,8 @@ public static class DataPhase
             text.Append(edit.Name).Append(": ").Append(UpstreamReply.Clean(edit.Value)).Append("\r\n");
         if (policy.Thresholds.AddHeader is { } at && evaluation.Score >= at)
         {
+            // The header mail clients, Sieve scripts and Exchange transport rules already match (SpamAssassin's).
+            text.Append("X-Spam-Flag: YES\r\n");
             text.Append(policy.ScoreHeader).Append(": ").Append(evaluation.Score.ToString("0.##", CultureInfo.InvariantCulture)).Append("\r\n");
             text.Append(policy.SymbolsHeader).Append(": ").Append(UpstreamReply.Clean(evaluation.SymbolText)).Append("\r\n");
         }
