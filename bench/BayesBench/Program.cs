@@ -132,12 +132,17 @@ static int CrossValidate(GatewayConfig config, string spamFolder, string hamFold
     var messages = MailFiles.Read(spamFolder, ignored.Add).Select(f => (Spam: true, M: BayesMessage.Read(new MemoryStream(f.Bytes), setup.Tokenizer)))
         .Concat(MailFiles.Read(hamFolder, ignored.Add).Select(f => (Spam: false, M: BayesMessage.Read(new MemoryStream(f.Bytes), setup.Tokenizer)))).ToList();
     var snapshots = new List<BayesSnapshot>();
+    // BAYES_TEMPORAL: one split instead, learning the first 80% of each folder (file order) and testing the rest,
+    // which is closer to the protocol (spam-2 is later spam than spam-1).
+    var temporal = Environment.GetEnvironmentVariable("BAYES_TEMPORAL") is not null;
+    var spamCount = messages.Count(m => m.Spam);
+    int Fold(int i) => temporal ? ((i < spamCount ? i * 5 / spamCount : (i - spamCount) * 5 / (messages.Count - spamCount)) == 4 ? 0 : 1) : i % 5;
     for (var fold = 0; fold < 5; fold++)
     {
         var data = new BayesData();
         for (var i = 0; i < messages.Count; i++)
         {
-            if (i % 5 != fold)
+            if (Fold(i) != fold)
                 data.Apply(new LearnItem(messages[i].M.Digest, messages[i].Spam ? LearnKind.Spam : LearnKind.Ham, messages[i].M.TokenIds));
         }
         snapshots.Add(data.Snapshot("cv"));
@@ -150,8 +155,9 @@ static int CrossValidate(GatewayConfig config, string spamFolder, string hamFold
         var results = new List<(bool Spam, double P)>();
         for (var fold = 0; fold < 5; fold++)
         {
-            for (var i = fold; i < messages.Count; i += 5)
-                results.Add((messages[i].Spam, BayesClassifier.Classify(messages[i].M.Tokens, snapshots[fold], parameters).Probability));
+            for (var i = 0; i < messages.Count; i++)
+                if (Fold(i) == fold && (!temporal || fold == 0))
+                    results.Add((messages[i].Spam, BayesClassifier.Classify(messages[i].M.Tokens, snapshots[fold], parameters).Probability));
         }
         var spam = results.Where(r => r.Spam).Select(r => r.P).ToList();
         var ham = results.Where(r => !r.Spam).Select(r => r.P).ToList();

@@ -33,6 +33,11 @@ public static class LearnCommand
             stderr.WriteLine($"{configPath}: no 'type: bayes' filter in the pipeline; nothing learned");
             return 1;
         }
+        if (setup.Problem(config.State) is { } problem)
+        {
+            stderr.WriteLine($"{configPath}: {problem}; nothing learned");
+            return 1;
+        }
         await using var store = setup.OpenStore(config.State);
         var tally = new Dictionary<LearnOutcome, int>();
         var perClass = new Dictionary<LearnKind, int> { [LearnKind.Spam] = 0, [LearnKind.Ham] = 0 };

@@ -32,7 +32,7 @@ public static class BayesFeedback
     /// <returns>What happened, or null when the configuration has no bayes filter.</returns>
     public static async Task<LearnOutcome?> LearnAsync(GatewayConfig config, byte[] message, LearnKind kind, CancellationToken cancellationToken)
     {
-        if (BayesSetup.Find(config) is not { } setup)
+        if (BayesSetup.Find(config) is not { } setup || setup.Problem(config.State) is not null)
             return null;
         var prepared = BayesMessage.Read(new MemoryStream(message, writable: false), setup.Tokenizer);
         await using var store = setup.OpenStore(config.State);

@@ -41,6 +41,8 @@ public sealed class BayesFilter(string name, BayesSetup setup, BayesScoring scor
         if (context.Message is null)
             return Verdict.Continue(name);
         var session = context.Session;
+        if (setup.Problem(session.Config.State) is { } problem)
+            return Verdict.Continue(name, new Symbol("BAYES_UNTRAINED", 0, problem));
         var statistics = setup.Statistics(session.Config.State);
         statistics.Logger ??= session.Pipeline.Logger;
         var snapshot = await statistics.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -127,7 +129,7 @@ public sealed class BayesFilter(string name, BayesSetup setup, BayesScoring scor
             options.Int("max_store_tokens", BayesRetention.Default.MaxTokens, 10_000, 100_000_000),
             options.Int("max_store_messages", BayesRetention.Default.MaxMessages, 1_000, 100_000_000));
         var refresh = options.Duration("refresh", TimeSpan.FromSeconds(30));
-        var spamAt = Probability(options, "spam_probability", 0.9);
+        var spamAt = Probability(options, "spam_probability", 0.99);
         var hamAt = Probability(options, "ham_probability", 0.1);
         if (hamAt >= spamAt)
             options.Error(options.Get("ham_probability") ?? options.Node, "'ham_probability' must be below 'spam_probability'");

@@ -34,6 +34,11 @@ public sealed class BayesSetup(BayesStoreKind kind, string path, BayesLimits lim
 
     public TimeSpan Refresh { get; } = refresh;
 
+    /// <summary>Why this store cannot be used with this state section, or null.</summary>
+    public string? Problem(StateConfig state) => Kind == BayesStoreKind.Redis && state.Backend != StateBackend.Redis
+        ? "the bayes filter's 'store: redis' needs 'state.backend: redis' (the Redis it shares)"
+        : null;
+
     /// <summary>A new connection to the store (for <c>gateway learn</c>); dispose it after use.</summary>
     public IBayesStore OpenStore(StateConfig state) => Kind == BayesStoreKind.Redis
         ? new BayesRedisStore(state, Retention)
