@@ -7,7 +7,7 @@ using MimeKit;
 namespace Gateway.Tests.EndToEnd;
 
 /// <summary>A trained gateway over SMTP: spam is quarantined or tagged, ham is delivered untouched.</summary>
-public sealed class BayesTests
+public sealed class BayesTests(State.RedisFixture redis) : IClassFixture<State.RedisFixture>
 {
     /// <summary>Writes a store trained on the tests' own corpus into the gateway's directory before it starts.</summary>
     private static void Train(string directory)
@@ -71,5 +71,34 @@ public sealed class BayesTests
         Assert.Contains("held for review", reply);
         Assert.Single(Directory.GetFiles(Path.Combine(gateway.Directory, "q"), "*.eml"));
         Assert.Equal("dev1@project.example", Assert.Single(upstream.Messages).MailFrom);
+    }
+
+    [Fact]
+    public async Task Two_gateways_sharing_redis_score_with_what_either_learned()
+    {
+        var prefix = "t" + Guid.NewGuid().ToString("N")[..8] + ":";
+        var yaml = $$"""
+            pipeline:
+              data:
+                - { type: bayes, store: redis, min_learns: 20 }
+            policy:
+              thresholds: { add_header: 5 }
+            state:
+              backend: redis
+              redis: { endpoint: "127.0.0.1:{{redis.Server.Port}}", key_prefix: "{{prefix}}" }
+            """;
+        await using var upstream = new FakeUpstream();
+        await using var first = await GatewayHost.StartAsync(yaml, upstream);
+        // What the first gateway's admin teaches (as `gateway learn` would, with the first gateway's configuration)...
+        for (var i = 0; i < 25; i++)
+        {
+            await BayesFeedback.LearnAsync(first.Config, Encoding.UTF8.GetBytes(BayesCorpus.Spam(i)), LearnKind.Spam, default);
+            await BayesFeedback.LearnAsync(first.Config, Encoding.UTF8.GetBytes(BayesCorpus.Ham(i)), LearnKind.Ham, default);
+        }
+        // ...the second gateway scores with, from its first message.
+        await using var second = await GatewayHost.StartAsync(yaml, upstream);
+        await Mail.SendAsync(second.Port, Parse(BayesCorpus.Spam(7, seed: 9)), "deals@promo.example", ["bob@example.test"]);
+
+        Assert.Contains("X-Spam-Flag: YES\r\n", Assert.Single(upstream.Messages).Text);
     }
 }

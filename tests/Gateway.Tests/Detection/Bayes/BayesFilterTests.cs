@@ -83,6 +83,16 @@ public sealed class BayesFilterTests : IDisposable
     }
 
     [Fact]
+    public void A_redis_store_without_a_redis_state_section_is_refused_by_learn()
+    {
+        var config = _directory.Write("redis.yaml", "pipeline:\n  data:\n    - { type: bayes, store: redis }\nrelay: { domains: [example.test] }\nupstream: { directory: out }\n");
+        var spam = BayesCorpus.WriteDirectory(_directory.Path, "spam", 1, spam: true);
+        var (exit, _, error) = CliRunner.Invoke("learn", "--config", config, "--spam", spam);
+        Assert.Equal(1, exit);
+        Assert.Contains("'store: redis' needs 'state.backend: redis'", error);
+    }
+
+    [Fact]
     public void Options_are_validated()
     {
         var text = """
