@@ -31,6 +31,9 @@ public sealed class BayesAutolearnQueue
 
     public void Enqueue(LearnItem item) => _items.Writer.TryWrite(item);
 
+    /// <summary>Raised after each batch is written (or failed), with the batch's size: for tests and metrics.</summary>
+    internal event Action<int>? Written;
+
     private async Task WriteAsync()
     {
         var batch = new List<LearnItem>();
@@ -49,6 +52,7 @@ public sealed class BayesAutolearnQueue
             {
                 _statistics.Logger?.LogWarning("bayes: autolearn of {Count} message(s) failed: {Error}", batch.Count, e.Message);
             }
+            Written?.Invoke(batch.Count);
             batch.Clear();
         }
     }

@@ -93,6 +93,31 @@ public sealed class BayesFilterTests : IDisposable
     }
 
     [Fact]
+    public async Task Autolearn_learns_a_message_the_filters_before_it_scored_past_the_threshold()
+    {
+        _directory.Write("bad-clients.txt", "192.0.2.0/24\n");
+        var text = """
+            pipeline:
+              data:
+                - { type: client_list, file: bad-clients.txt, action: score, score: 20 }
+                - { type: bayes, path: bayes.db, min_learns: 200, autolearn: { spam: 15 } }
+            relay: { domains: [example.test] }
+            upstream: { directory: out }
+            """;
+        var config = Gateway.Configuration.ConfigLoader.Load(text, "gateway.yaml", _directory.Path).Config!;
+        var written = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var setup = BayesSetup.Find(config)!;
+        BayesAutolearnQueue.For(setup.Statistics(config.State)).Written += n => written.TrySetResult(n);
+
+        var report = await OfflineRun.RunAsync(config, new Gateway.Dns.ZoneResolver(), BayesCorpus.Spam(4), clientIp: "192.0.2.7");
+        Assert.Contains("BAYES_UNTRAINED", report.Symbols);
+        Assert.Equal(1, await written.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        var snapshot = (await new BayesFileStore(Path.Combine(_directory.Path, "bayes.db"), BayesRetention.Default).LoadAsync(null, default))!;
+        Assert.Equal((1, 0), (snapshot.SpamMessages, snapshot.HamMessages));
+
+    }
+
+    [Fact]
     public void Options_are_validated()
     {
         var text = """
