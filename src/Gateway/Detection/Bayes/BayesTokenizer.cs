@@ -376,29 +376,60 @@ public sealed class BayesTokenizer(BayesLimits limits)
 
     private static readonly System.Buffers.SearchValues<char> UrlEnd = System.Buffers.SearchValues.Create(" \t\r\n\"'<>()[]");
 
+    /// <summary>
+    /// A link's host (or "url:ip"), a port if any, its path words and whether it has a query. Split by hand rather
+    /// than with <see cref="Uri"/>, which costs a few microseconds a link: a newsletter has hundreds.
+    /// </summary>
     private static void Url(string value, Sink sink)
     {
-        if (!sink.NewUrl(value))
-            return;
-        if (!Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri))
-            return;
-        if (uri.Scheme == Uri.UriSchemeMailto)
+        var url = value.AsSpan().Trim();
+        if (url.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase))
         {
             sink.Add("url:mailto");
             return;
         }
-        if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps || uri.Host.Length == 0)
+        var scheme = url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7 : url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8 : 0;
+        if (scheme == 0 || !sink.NewUrl(value))
             return;
-        if (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
+        var rest = url[scheme..];
+        var authorityEnd = rest.IndexOfAny('/', '?', '#');
+        var authority = authorityEnd < 0 ? rest : rest[..authorityEnd];
+        var at = authority.LastIndexOf('@');
+        if (at >= 0)
+            authority = authority[(at + 1)..];
+        var host = authority;
+        if (host.StartsWith("["))
+        {
             sink.Add("url:ip");
+            var close = host.IndexOf(']');
+            host = close < 0 ? [] : host[(close + 1)..];
+            if (host.StartsWith(":"))
+                sink.Add("url:port");
+        }
         else
-            Domain("url:", uri.Host, sink);
-        if (!uri.IsDefaultPort)
-            sink.Add("url:port");
-        var path = uri.AbsolutePath;
+        {
+            var colon = host.IndexOf(':');
+            if (colon >= 0)
+            {
+                sink.Add("url:port");
+                host = host[..colon];
+            }
+            host = host.TrimEnd('.');
+            if (host.Length == 0)
+                return;
+            if (host.IndexOfAnyExcept("0123456789.") < 0)
+                sink.Add("url:ip");
+            else
+                Domain("url:", host.ToString(), sink);
+        }
+        if (authorityEnd < 0)
+            return;
+        var tail = rest[authorityEnd..];
+        var queryAt = tail.IndexOfAny('?', '#');
+        var path = queryAt < 0 ? tail : tail[..queryAt];
         if (path.Length > 1)
-            sink.Words("urlp:", path.Length > 200 ? path[..200] : path, pairs: false);
-        if (uri.Query.Length > 0)
+            sink.Words("urlp:", path[..Math.Min(path.Length, 200)].ToString(), pairs: false);
+        if (queryAt >= 0 && tail[queryAt] == '?' && tail.Length > queryAt + 1)
             sink.Add("url:query");
     }
 

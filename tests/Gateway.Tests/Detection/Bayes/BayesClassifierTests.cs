@@ -81,6 +81,20 @@ public sealed class BayesTokenizerTests
     }
 
     [Fact]
+    public void Links_give_their_host_or_ip_port_path_words_and_query()
+    {
+        var tokens = Tokens("Subject: s\r\n\r\nsee http://user@10.0.0.1:8080/Get/Paid?id=7 and HTTPS://Shop.Example.COM./ and www.plain.example/x\r\n");
+        Assert.Contains("url:ip", tokens);
+        Assert.Contains("url:port", tokens);
+        Assert.Contains("urlp:get", tokens);
+        Assert.Contains("url:query", tokens);
+        Assert.Contains("url:shop.example.com", tokens);
+        Assert.Contains("url:example.com", tokens);
+        Assert.Contains("url:plain.example", tokens);
+        Assert.DoesNotContain(tokens, t => t.StartsWith("url", StringComparison.Ordinal) && t.Contains("user", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_huge_message_gives_at_most_the_token_limit_and_long_words_are_shortened()
     {
         var body = new StringBuilder();
