@@ -49,7 +49,7 @@ public sealed class GatewayMessageStore(IUpstream upstream, ServerLifetime lifet
         var header = Forwarding.ReceivedHeader.For(session, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders;
         var policy = session.Config.Policy;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.Stopping);
-        await using var content = ForgedHeaders.Remove(session.Message.OpenRead(), [policy.ScoreHeader, policy.SymbolsHeader], decision.SubjectPrefix,
+        await using var content = ForgedHeaders.Remove(session.Message.OpenRead(), [policy.ScoreHeader, policy.SymbolsHeader, "X-Spam-Flag"], decision.SubjectPrefix,
             session.Config.Server.Hostname);
         if (decision.Quarantine)
             return await QuarantineAsync(session, envelope, header, content, decision.By, linked.Token).ConfigureAwait(false);
