@@ -100,7 +100,18 @@ public static class GatewayCommandLine
             parse.GetValue(trackFrom), parse.GetValue(trackTo), parse.GetValue(trackSubject), parse.GetValue(trackSince), parse.GetValue(trackOutcome) ?? [],
             parse.GetValue(trackLimit), parse.GetValue(trackJson)), stdout, stderr, cancellationToken));
 
-        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, configCommand, explain, testRules, quarantine, track };
+        var learnConfig = ConfigOption();
+        var learnSpam = new Option<string[]>("--spam") { Description = "Spam to learn: message files, directories of them (recursive) or mbox files", AllowMultipleArgumentsPerToken = true };
+        var learnHam = new Option<string[]>("--ham") { Description = "Ham (good mail) to learn, likewise", AllowMultipleArgumentsPerToken = true };
+        var learnForget = new Option<bool>("--forget") { Description = "Unlearn the given messages instead" };
+        var learn = new Command("learn", "Teach the bayes filter from spam and ham messages (learning one again counts once; as the other class, moves it)")
+        {
+            learnConfig, learnSpam, learnHam, learnForget,
+        };
+        learn.SetAction((parse, cancellationToken) => LearnCommand.RunAsync(parse.GetValue(learnConfig)!, parse.GetValue(learnSpam) ?? [],
+            parse.GetValue(learnHam) ?? [], parse.GetValue(learnForget), stdout, stderr, cancellationToken));
+
+        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, configCommand, explain, testRules, quarantine, track, learn };
     }
 
     private static Option<string> ConfigOption() => new("--config", "-c")

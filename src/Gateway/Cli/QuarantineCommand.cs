@@ -11,11 +11,9 @@ public static class QuarantineCommand
     /// <summary>What <c>list</c> searches for, and who acts for <c>release</c> and <c>delete</c>.</summary>
     public sealed record Options(string Action, string? Id, QuarantineQuery Query, string By, bool Json);
 
-    /// <summary>
-    /// Those told about a release: where a classifier is configured, it learns the released message as ham. The
-    /// classifier registers here (none today).
-    /// </summary>
-    public static IReadOnlyList<IQuarantineReleaseObserver> ObserversFor(GatewayConfig config) => [];
+    /// <summary>Those told about a release: where a bayes filter is configured, it learns the released message as ham.</summary>
+    public static IReadOnlyList<IQuarantineReleaseObserver> ObserversFor(GatewayConfig config, Microsoft.Extensions.Logging.ILogger logger) =>
+        Detection.Bayes.BayesReleaseObserver.For(config, logger);
 
     public static async Task<int> RunAsync(string configPath, Options options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -31,7 +29,8 @@ public static class QuarantineCommand
             stderr.WriteLine($"{configPath}: no quarantine configured ('quarantine.directory', or 'quarantine.store: database')");
             return 1;
         }
-        var api = new TrackingApi(config, new TextWriterLogger(stderr, "quarantine"), ObserversFor(config));
+        var logger = new TextWriterLogger(stderr, "quarantine");
+        var api = new TrackingApi(config, logger, ObserversFor(config, logger));
         try
         {
             return await RunAsync(api, options, stdout, stderr, cancellationToken).ConfigureAwait(false);

@@ -28,6 +28,7 @@ public static class FilterRegistry
         ["antivirus"] = Detection.Antivirus.AntivirusFilter.Create,
         ["lookalike"] = Filters.Content.LookalikeFilter.Create,
         ["html_smuggling"] = Filters.Content.HtmlSmugglingFilter.Create,
+        ["bayes"] = Detection.Bayes.BayesFilter.Create,
     };
 
     public static IReadOnlyCollection<string> Types => Factories.Keys;

@@ -79,7 +79,7 @@ public static class DataPhase
         session.Config.Policy.Thresholds.RewriteSubject is { } at && session.Evaluation.Score >= at ? session.Config.Policy.SubjectPrefix : null;
 
 
-    /// <summary>The headers filters asked for, and the score headers once the score reaches policy.thresholds.add_header.</summary>
+    /// <summary>The headers filters asked for, and X-Spam-Flag: YES with the score headers once the score reaches policy.thresholds.add_header.</summary>
     private static string AddedHeaders(SessionState session)
     {
         var evaluation = session.Evaluation;
@@ -95,6 +95,8 @@ public static class DataPhase
         }
         if (policy.Thresholds.AddHeader is { } at && evaluation.Score >= at)
         {
+            // The header mail clients, Sieve scripts and Exchange transport rules already match (SpamAssassin's).
+            text.Append("X-Spam-Flag: YES\r\n");
             text.Append(policy.ScoreHeader).Append(": ").Append(evaluation.Score.ToString("0.##", CultureInfo.InvariantCulture)).Append("\r\n");
             text.Append(policy.SymbolsHeader).Append(": ").Append(UpstreamReply.Clean(evaluation.SymbolText)).Append("\r\n");
         }

@@ -19,7 +19,7 @@ public sealed class MessageDelivery(ILogger logger, CancellationToken stopping, 
         var header = ReceivedHeader.For(connection.View, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders;
         var policy = connection.Config.Policy;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
-        string[] removed = [policy.ScoreHeader, policy.SymbolsHeader, .. decision.RemovedHeaders];
+        string[] removed = [policy.ScoreHeader, policy.SymbolsHeader, "X-Spam-Flag", .. decision.RemovedHeaders];
         await using var content = ForgedHeaders.Remove(message.OpenRead(), removed, decision.SubjectPrefix, connection.Config.Server.Hostname);
         if (decision.Quarantine)
             return await QuarantineAsync(connection, transaction, envelope, header, content, decision.By, linked.Token).ConfigureAwait(false);

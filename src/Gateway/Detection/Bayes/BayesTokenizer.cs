@@ -1,0 +1,566 @@
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using MimeKit;
+
+namespace Gateway.Detection.Bayes;
+
+/// <summary>
+/// One feature of a message: its 64-bit id (what the store counts) and its text (for explain), kept in the
+/// message's shared character buffer and made a string only when asked for.
+/// </summary>
+public readonly struct BayesToken
+{
+    private readonly TokenArena? _arena;
+    private readonly string? _text;
+    private readonly int _start, _length;
+
+    public BayesToken(ulong id, string text)
+    {
+        Id = id;
+        _text = text;
+    }
+
+    internal BayesToken(ulong id, TokenArena arena, int start, int length)
+    {
+        Id = id;
+        _arena = arena;
+        _start = start;
+        _length = length;
+    }
+
+    public ulong Id { get; }
+
+    public string Text => _text ?? _arena?.ToString(_start, _length) ?? "";
+
+    public override string ToString() => Text;
+}
+
+/// <summary>The characters of one message's tokens, appended one after the other.</summary>
+internal sealed class TokenArena
+{
+    private char[] _chars = new char[4096];
+    private int _used;
+
+    public int Append(ReadOnlySpan<char> text)
+    {
+        if (_used + text.Length > _chars.Length)
+            Array.Resize(ref _chars, Math.Max(_chars.Length * 2, _used + text.Length));
+        text.CopyTo(_chars.AsSpan(_used));
+        var start = _used;
+        _used += text.Length;
+        return start;
+    }
+
+    public string ToString(int start, int length) => new(_chars, start, length);
+}
+
+/// <summary>How much of a message the tokenizer reads, so that a huge or hostile message costs bounded time.</summary>
+/// <param name="MaxTokens">Distinct tokens taken from one message; the rest are ignored.</param>
+/// <param name="MaxTokenLength">Longer words become a "sk:" token of their first letters and length.</param>
+/// <param name="MaxTextChars">Characters of decoded text (and of HTML source) read per message.</param>
+public sealed record BayesLimits(int MaxTokens, int MaxTokenLength, int MaxTextChars)
+{
+    public static readonly BayesLimits Default = new(3000, 24, 24_576);
+}
+
+/// <summary>
+/// Turns a message into the set of tokens the classifier counts, each prefixed by where it was found:
+/// chosen headers by name ("s:" subject words, "f:" sender, "rcvd:" relay hosts, "h:" header names present...),
+/// body words of the text and HTML parts (HTML turned into text with HtmlAgilityPack, plus the names of the tags
+/// used), adjacent word pairs, URL hosts and path words, and attachment names and types. Dates and numbers that
+/// change with every message are left out or reduced to their shape. Written here because the tokenizer is the
+/// classifier: what Rspamd, SpamAssassin and bogofilter each do is specific to them.
+/// </summary>
+public sealed class BayesTokenizer(BayesLimits limits)
+{
+    private const int MaxHeaders = 200;
+    private const int MaxReceived = 6;
+    private const int MaxUrls = 100;
+    private const int MaxParts = 100;
+    private const int MaxPairedWords = 1000;
+
+    public BayesLimits Limits { get; } = limits;
+
+    /// <summary>Parses the message (MimeKit, bounded depth) and tokenizes it.</summary>
+    public IReadOnlyList<BayesToken> Tokenize(Stream message)
+    {
+        MimeMessage parsed;
+        try
+        {
+            parsed = MimeMessage.Load(new ParserOptions { MaxMimeDepth = 16 }, message);
+        }
+        catch (Exception e) when (e is FormatException or IOException or ArgumentException or NotSupportedException)
+        {
+            return [new BayesToken(Hash("x:unparsable"), "x:unparsable")];
+        }
+        return Tokenize(parsed);
+    }
+
+    public IReadOnlyList<BayesToken> Tokenize(MimeMessage message)
+    {
+        var sink = new Sink(Limits);
+        AddHeaders(message, sink);
+        var textBudget = Limits.MaxTextChars;
+        var parts = 0;
+        foreach (var entity in message.BodyParts)
+        {
+            if (++parts > MaxParts || sink.Full)
+                break;
+            AddPart(entity, sink, ref textBudget);
+        }
+        if (parts == 0)
+            sink.Add("x:nobody");
+        return sink.Tokens;
+    }
+
+    private static void AddHeaders(MimeMessage message, Sink sink)
+    {
+        var received = 0;
+        var count = 0;
+        foreach (var header in message.Headers)
+        {
+            if (++count > MaxHeaders)
+                break;
+            var name = header.Field.ToLowerInvariant();
+            sink.Add("h:" + name);
+            var value = header.Value ?? "";
+            if (value.Length > 1000)
+                value = value[..1000];
+            switch (name)
+            {
+                case "subject":
+                    sink.Words("s:", value, pairs: true);
+                    break;
+                case "from":
+                case "reply-to":
+                case "sender":
+                case "return-path":
+                case "to":
+                case "cc":
+                    Addresses(name switch { "reply-to" => "rt:", "return-path" => "rp:", "to" or "cc" => "to:", _ => "f:" }, value, sink);
+                    break;
+                case "received":
+                    if (received++ < MaxReceived)
+                        Received(value, sink);
+                    break;
+                case "message-id":
+                    MessageId(value, sink);
+                    break;
+                case "x-mailer":
+                case "user-agent":
+                    sink.Words("xm:", value, pairs: false);
+                    break;
+                case "content-type":
+                    sink.Words("ct:", value, pairs: false);
+                    break;
+                case "content-transfer-encoding":
+                case "precedence":
+                case "x-priority":
+                case "x-msmail-priority":
+                case "importance":
+                case "mime-version":
+                case "list-id":
+                case "x-mailing-list":
+                case "list-unsubscribe":
+                case "organization":
+                    sink.Words(name + ":", value, pairs: false);
+                    break;
+            }
+        }
+    }
+
+    private static void Addresses(string prefix, string value, Sink sink)
+    {
+        // Display names by word, addresses by local part and domain (and its parent domains).
+        foreach (var word in value.Split([' ', ',', '<', '>', '"', '(', ')', ';'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var at = word.IndexOf('@');
+            if (at < 0)
+            {
+                sink.Words(prefix, word, pairs: false);
+                continue;
+            }
+            sink.Add(prefix + "user:" + Shape(word[..at]));
+            Domain(prefix + "dom:", word[(at + 1)..].TrimEnd('.'), sink);
+        }
+    }
+
+    private static void Domain(string prefix, string domain, Sink sink)
+    {
+        domain = domain.ToLowerInvariant();
+        if (domain.Length is 0 or > 255)
+            return;
+        sink.Add(prefix + domain);
+        var dot = domain.IndexOf('.');
+        var labels = 0;
+        while (dot > 0 && dot < domain.Length - 1 && ++labels < 4)
+        {
+            domain = domain[(dot + 1)..];
+            sink.Add(prefix + domain);
+            dot = domain.IndexOf('.');
+        }
+    }
+
+    private static void Received(string value, Sink sink)
+    {
+        foreach (Match m in ReceivedWord.Matches(value))
+        {
+            var word = m.Value.ToLowerInvariant();
+            if (System.Net.IPAddress.TryParse(word, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            {
+                var bytes = ip.GetAddressBytes();
+                sink.Add($"rcvd:ip:{bytes[0]}.{bytes[1]}.{bytes[2]}");
+                sink.Add($"rcvd:ip:{bytes[0]}.{bytes[1]}");
+            }
+            else if (word.Contains('.', StringComparison.Ordinal))
+                Domain("rcvd:", word, sink);
+            else if (word.Length >= 3 && !char.IsAsciiDigit(word[0]))
+                sink.Add("rcvd:w:" + word);
+        }
+    }
+
+    private static readonly Regex ReceivedWord = new(@"[A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9]", RegexOptions.NonBacktracking);
+
+    private static void MessageId(string value, Sink sink)
+    {
+        var id = value.Trim().Trim('<', '>');
+        var at = id.LastIndexOf('@');
+        if (at < 0)
+        {
+            sink.Add("mid:noat");
+            return;
+        }
+        sink.Add("mid:shape:" + Shape(id[..at]));
+        Domain("mid:", id[(at + 1)..], sink);
+    }
+
+    /// <summary>The form of an identifier without its digits and letters: "a9.a" for "abc123.xyz" (bounded).</summary>
+    private static string Shape(string text)
+    {
+        var shape = new System.Text.StringBuilder();
+        var last = '\0';
+        foreach (var c in text.AsSpan(0, Math.Min(text.Length, 64)))
+        {
+            var k = char.IsAsciiDigit(c) ? '9' : char.IsAsciiLetterLower(c) ? 'a' : char.IsAsciiLetterUpper(c) ? 'A' : char.IsLetter(c) ? 'u' : c;
+            if (k != last)
+                shape.Append(k);
+            last = k;
+        }
+        return shape.ToString();
+    }
+
+    private void AddPart(MimeEntity entity, Sink sink, ref int textBudget)
+    {
+        var type = entity.ContentType;
+        sink.Add("part:" + type.MimeType.ToLowerInvariant());
+        if (type.Charset is { Length: > 0 } charset)
+            sink.Add("charset:" + charset.ToLowerInvariant());
+        if (entity is MimePart { ContentTransferEncoding: var cte } && cte != ContentEncoding.Default)
+            sink.Add("cte:" + cte.ToString().ToLowerInvariant());
+        var fileName = (entity as MimePart)?.FileName;
+        if (fileName is not null || entity.IsAttachment)
+        {
+            sink.Add("att:type:" + type.MimeType.ToLowerInvariant());
+            if (fileName is { Length: > 0 })
+            {
+                sink.Words("att:", fileName, pairs: false);
+                var dot = fileName.TrimEnd('.', ' ').LastIndexOf('.');
+                sink.Add("att:ext:" + (dot < 0 ? "" : fileName.TrimEnd('.', ' ')[(dot + 1)..].ToLowerInvariant()));
+            }
+            return;
+        }
+        if (entity is not TextPart text || textBudget <= 0)
+            return;
+        string content;
+        try
+        {
+            content = text.Text ?? "";
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            sink.Add("x:undecodable");
+            return;
+        }
+        if (content.Length > textBudget)
+            content = content[..textBudget];
+        textBudget -= content.Length;
+        if (text.IsHtml)
+            Html(content, sink);
+        else
+        {
+            Urls(content, sink);
+            sink.Words("", content, pairs: true);
+        }
+    }
+
+    private static void Html(string html, Sink sink)
+    {
+        var document = new HtmlAgilityPack.HtmlDocument { OptionMaxNestedChildNodes = 256 };
+        try
+        {
+            document.LoadHtml(html);
+        }
+        catch (Exception) // a third-party parser on hostile input: whatever it throws, the part is one token
+        {
+            sink.Add("x:badhtml");
+            return;
+        }
+        var text = new System.Text.StringBuilder(html.Length / 2);
+        var skip = 0;
+        Walk(document.DocumentNode, sink, text, ref skip);
+        Urls(text.ToString(), sink);
+        sink.Words("", text.ToString(), pairs: true);
+    }
+
+    private static void Walk(HtmlAgilityPack.HtmlNode node, Sink sink, System.Text.StringBuilder text, ref int depth)
+    {
+        foreach (var child in node.ChildNodes)
+        {
+            switch (child.NodeType)
+            {
+                case HtmlAgilityPack.HtmlNodeType.Text:
+                    text.Append(System.Net.WebUtility.HtmlDecode(child.InnerText)).Append(' ');
+                    break;
+                case HtmlAgilityPack.HtmlNodeType.Element:
+                    var name = child.Name;
+                    sink.Add("tag:", name.AsSpan(0, Math.Min(name.Length, 16)));
+                    foreach (var attribute in child.Attributes)
+                    {
+                        if (attribute.Name is "href" or "src" or "action")
+                            Url(attribute.Value ?? "", sink);
+                        else if (attribute.Name.Length <= 16)
+                            sink.Add("attr:", name.AsSpan(0, Math.Min(name.Length, 16)), ":", attribute.Name);
+                    }
+                    if (name is "script" or "style" or "head")
+                        continue;
+                    if (depth < 64)
+                    {
+                        depth++;
+                        Walk(child, sink, text, ref depth);
+                        depth--;
+                    }
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The http(s) links in text: each "http://", "https://" or "www." up to a space, quote or bracket.</summary>
+    private static void Urls(string text, Sink sink)
+    {
+        var n = 0;
+        var span = text.AsSpan();
+        var at = 0;
+        while (at < span.Length && n < MaxUrls)
+        {
+            var rest = span[at..];
+            var http = rest.IndexOf("http", StringComparison.OrdinalIgnoreCase);
+            var www = rest.IndexOf("www.", StringComparison.OrdinalIgnoreCase);
+            var start = http < 0 ? www : www < 0 ? http : Math.Min(http, www);
+            if (start < 0)
+                return;
+            var candidate = rest[start..];
+            var end = candidate.IndexOfAny(UrlEnd);
+            if (end < 0)
+                end = candidate.Length;
+            var url = candidate[..end];
+            at += start + Math.Max(end, 4);
+            if (url.StartsWith("www.", StringComparison.OrdinalIgnoreCase))
+                Url("http://" + url.ToString(), sink);
+            else if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+                Url(url.ToString(), sink);
+            else
+                continue;
+            n++;
+        }
+    }
+
+    private static readonly System.Buffers.SearchValues<char> UrlEnd = System.Buffers.SearchValues.Create(" \t\r\n\"'<>()[]");
+
+    /// <summary>
+    /// A link's host (or "url:ip"), a port if any, its path words and whether it has a query. Split by hand rather
+    /// than with <see cref="Uri"/>, which costs a few microseconds a link: a newsletter has hundreds.
+    /// </summary>
+    private static void Url(string value, Sink sink)
+    {
+        var url = value.AsSpan().Trim();
+        if (url.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase))
+        {
+            sink.Add("url:mailto");
+            return;
+        }
+        var scheme = url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7 : url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8 : 0;
+        if (scheme == 0 || !sink.NewUrl(value))
+            return;
+        var rest = url[scheme..];
+        var authorityEnd = rest.IndexOfAny('/', '?', '#');
+        var authority = authorityEnd < 0 ? rest : rest[..authorityEnd];
+        var at = authority.LastIndexOf('@');
+        if (at >= 0)
+            authority = authority[(at + 1)..];
+        var host = authority;
+        if (host.StartsWith("["))
+        {
+            sink.Add("url:ip");
+            var close = host.IndexOf(']');
+            host = close < 0 ? [] : host[(close + 1)..];
+            if (host.StartsWith(":"))
+                sink.Add("url:port");
+        }
+        else
+        {
+            var colon = host.IndexOf(':');
+            if (colon >= 0)
+            {
+                sink.Add("url:port");
+                host = host[..colon];
+            }
+            host = host.TrimEnd('.');
+            if (host.Length == 0)
+                return;
+            if (host.IndexOfAnyExcept("0123456789.") < 0)
+                sink.Add("url:ip");
+            else
+                Domain("url:", host.ToString(), sink);
+        }
+        if (authorityEnd < 0)
+            return;
+        var tail = rest[authorityEnd..];
+        var queryAt = tail.IndexOfAny('?', '#');
+        var path = queryAt < 0 ? tail : tail[..queryAt];
+        if (path.Length > 1)
+            sink.Words("urlp:", path[..Math.Min(path.Length, 200)].ToString(), pairs: false);
+        if (queryAt >= 0 && tail[queryAt] == '?' && tail.Length > queryAt + 1)
+            sink.Add("url:query");
+    }
+
+
+    internal static ulong Hash(string text) => System.IO.Hashing.XxHash3.HashToUInt64(MemoryMarshal.AsBytes(text.AsSpan()));
+
+    /// <summary>Collects distinct tokens up to the limit; words are lowercased and hashed without allocating.</summary>
+    private sealed class Sink(BayesLimits limits)
+    {
+        private readonly HashSet<ulong> _seen = [];
+        private readonly TokenArena _arena = new();
+
+        public List<BayesToken> Tokens { get; } = [];
+
+        public bool Full => Tokens.Count >= limits.MaxTokens;
+
+        private readonly HashSet<string> _urls = new(StringComparer.Ordinal);
+
+        /// <summary>False for a link already tokenized (a newsletter repeats the same ones).</summary>
+        public bool NewUrl(string url) => _urls.Count < 4 * MaxUrls && _urls.Add(url);
+
+        public void Add(string token) => Add(token.AsSpan());
+
+        private void Add(ReadOnlySpan<char> token)
+        {
+            if (Full)
+                return;
+            var id = System.IO.Hashing.XxHash3.HashToUInt64(MemoryMarshal.AsBytes(token));
+            if (_seen.Add(id))
+                Tokens.Add(new BayesToken(id, _arena, _arena.Append(token), token.Length));
+        }
+
+        /// <summary>prefix + a + b + c (each at most 64 characters), without allocating.</summary>
+        public void Add(string prefix, ReadOnlySpan<char> a, ReadOnlySpan<char> b = default, ReadOnlySpan<char> c = default)
+        {
+            if (Full)
+                return;
+            a = a[..Math.Min(a.Length, 64)];
+            b = b[..Math.Min(b.Length, 64)];
+            c = c[..Math.Min(c.Length, 64)];
+            Span<char> buffer = stackalloc char[prefix.Length + a.Length + b.Length + c.Length];
+            prefix.AsSpan().CopyTo(buffer);
+            var at = prefix.Length;
+            at += a.ToLowerInvariant(buffer[at..]);
+            b.CopyTo(buffer[at..]);
+            at += b.Length;
+            c.CopyTo(buffer[at..]);
+            Add(buffer);
+        }
+
+        /// <summary>
+        /// Words of 3 to MaxTokenLength letters, digits and $'!- (longer ones as "sk:" + 7 letters + length class),
+        /// numbers of more than 4 digits as their length, a word in capitals also as "UC:"; with
+        /// <paramref name="pairs"/>, each word with the next as a pair.
+        /// </summary>
+        public void Words(string prefix, string text, bool pairs)
+        {
+            var span = text.AsSpan();
+            var i = 0;
+            Span<char> previous = stackalloc char[limits.MaxTokenLength];
+            var previousLength = 0;
+            var words = 0;
+            Span<char> pair = stackalloc char[prefix.Length + 2 * limits.MaxTokenLength + 3];
+            while (i < span.Length && !Full)
+            {
+                while (i < span.Length && !IsWordChar(span[i]))
+                    i++;
+                var start = i;
+                while (i < span.Length && IsWordChar(span[i]))
+                    i++;
+                var word = span[start..i].Trim("-'!");
+                if (word.Length < 3)
+                    continue;
+                if (word.Length > limits.MaxTokenLength)
+                {
+                    Add(prefix + "sk:", word[..7], ":", [(char)('0' + Math.Min(word.Length / 10, 9))]);
+                    previousLength = 0;
+                    continue;
+                }
+                if (IsNumber(word))
+                {
+                    if (word.Length > 4)
+                    {
+                        Add(prefix + "num:", [(char)('0' + Math.Min(word.Length, 9))]);
+                        previousLength = 0;
+                        continue;
+                    }
+                }
+                else if (word.Length >= 4 && IsUpper(word))
+                    Add(prefix + "UC:", word);
+                Add(prefix, word);
+                // Pairs of the first words only: they add most where the message starts, and cost as much as the words.
+                if (pairs && ++words <= MaxPairedWords)
+                {
+                    if (previousLength > 0)
+                    {
+                        prefix.AsSpan().CopyTo(pair);
+                        var at = prefix.Length;
+                        pair[at++] = '2';
+                        pair[at++] = ':';
+                        previous[..previousLength].CopyTo(pair[at..]);
+                        at += previousLength;
+                        pair[at++] = ' ';
+                        at += word.ToLowerInvariant(pair[at..]);
+                        Add(pair[..at]);
+                    }
+                    previousLength = word.ToLowerInvariant(previous);
+                }
+            }
+        }
+
+        private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c is '$' or '\'' or '!' or '-';
+
+        private static bool IsNumber(ReadOnlySpan<char> word)
+        {
+            foreach (var c in word)
+            {
+                if (!char.IsAsciiDigit(c))
+                    return false;
+            }
+            return true;
+        }
+
+        private static bool IsUpper(ReadOnlySpan<char> word)
+        {
+            foreach (var c in word)
+            {
+                if (char.IsLower(c))
+                    return false;
+            }
+            return true;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text;
+using Gateway.Detection.Bayes;
+
+namespace Gateway.Tests.Detection.Bayes;
+
+public sealed class BayesClassifierTests
+{
+    private static readonly BayesTokenizer Tokenizer = new(BayesLimits.Default);
+
+    private static BayesMessage Read(string message) => BayesMessage.Read(new MemoryStream(Encoding.UTF8.GetBytes(message)), Tokenizer);
+
+    private static BayesSnapshot Trained(int count)
+    {
+        var data = new BayesData();
+        for (var i = 0; i < count; i++)
+        {
+            data.Apply(new LearnItem(Read(BayesCorpus.Spam(i)).Digest, LearnKind.Spam, Read(BayesCorpus.Spam(i)).TokenIds));
+            data.Apply(new LearnItem(Read(BayesCorpus.Ham(i)).Digest, LearnKind.Ham, Read(BayesCorpus.Ham(i)).TokenIds));
+        }
+        return data.Snapshot("test");
+    }
+
+    [Fact]
+    public void Unseen_spam_scores_near_one_and_unseen_ham_near_zero_naming_the_tokens_that_weighed_most()
+    {
+        var snapshot = Trained(60);
+        var spam = BayesClassifier.Classify(Read(BayesCorpus.Spam(1, seed: 9)).Tokens, snapshot, BayesParameters.Default);
+        var ham = BayesClassifier.Classify(Read(BayesCorpus.Ham(1, seed: 9)).Tokens, snapshot, BayesParameters.Default);
+
+        Assert.True(spam.Probability > 0.99, $"spam {spam.Probability}");
+        Assert.True(ham.Probability < 0.01, $"ham {ham.Probability}");
+        Assert.NotEmpty(spam.Strongest);
+        Assert.All(spam.Strongest, t => Assert.True(t.Probability > 0.5, t.Text));
+        Assert.All(ham.Strongest, t => Assert.True(t.Probability < 0.5, t.Text));
+    }
+
+    [Fact]
+    public void A_message_of_unknown_tokens_is_undecided()
+    {
+        var result = BayesClassifier.Classify([new BayesToken(1, "qqqx"), new BayesToken(2, "wwwy")], Trained(10), BayesParameters.Default);
+        Assert.Equal(0.5, result.Probability);
+        Assert.Equal(0, result.Used);
+    }
+
+    [Fact]
+    public void Chi_square_survival_matches_known_values()
+    {
+        Assert.Equal(1, BayesClassifier.ChiSquareSurvival(0, 4));
+        Assert.Equal(Math.Exp(-1), BayesClassifier.ChiSquareSurvival(2, 2), 12);
+        Assert.Equal(Math.Exp(-2) * 3, BayesClassifier.ChiSquareSurvival(4, 4), 12);
+        // Large sums stay finite (computed in logarithms).
+        Assert.InRange(BayesClassifier.ChiSquareSurvival(3000, 1000), 0, 1e-100);
+    }
+}
+
+public sealed class BayesTokenizerTests
+{
+    private static IReadOnlyList<string> Tokens(string message, BayesLimits? limits = null) =>
+        [.. new BayesTokenizer(limits ?? BayesLimits.Default).Tokenize(new MemoryStream(Encoding.UTF8.GetBytes(message))).Select(t => t.Text)];
+
+    [Fact]
+    public void Headers_are_prefixed_by_where_they_were_found_and_html_becomes_text_urls_and_tag_names()
+    {
+        var tokens = Tokens("From: Prize Team <win@promo.example>\r\nSubject: Claim your PRIZE\r\nMIME-Version: 1.0\r\n" +
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n" +
+            "<html><body><p>Dear <b>friend</b>, <a href=\"http://win.promo.example/claim/now?x=1\">click</a></p><script>hidden()</script></body></html>\r\n" +
+            "--b\r\nContent-Type: application/octet-stream; name=invoice.exe\r\nContent-Disposition: attachment; filename=invoice.exe\r\n\r\nAAAA\r\n--b--\r\n");
+
+        Assert.Contains("s:claim", tokens);
+        Assert.Contains("s:UC:prize", tokens);
+        Assert.Contains("s:2:claim your", tokens);
+        Assert.Contains("f:dom:promo.example", tokens);
+        Assert.Contains("h:mime-version", tokens);
+        Assert.Contains("friend", tokens);
+        Assert.Contains("tag:b", tokens);
+        Assert.Contains("url:win.promo.example", tokens);
+        Assert.Contains("urlp:claim", tokens);
+        Assert.Contains("att:ext:exe", tokens);
+        Assert.Contains("att:type:application/octet-stream", tokens);
+        Assert.DoesNotContain("hidden", tokens);
+    }
+
+    [Fact]
+    public void Links_give_their_host_or_ip_port_path_words_and_query()
+    {
+        var tokens = Tokens("Subject: s\r\n\r\nsee http://user@10.0.0.1:8080/Get/Paid?id=7 and HTTPS://Shop.Example.COM./ and www.plain.example/x\r\n");
+        Assert.Contains("url:ip", tokens);
+        Assert.Contains("url:port", tokens);
+        Assert.Contains("urlp:get", tokens);
+        Assert.Contains("url:query", tokens);
+        Assert.Contains("url:shop.example.com", tokens);
+        Assert.Contains("url:example.com", tokens);
+        Assert.Contains("url:plain.example", tokens);
+        Assert.DoesNotContain(tokens, t => t.StartsWith("url", StringComparison.Ordinal) && t.Contains("user", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_huge_message_gives_at_most_the_token_limit_and_long_words_are_shortened()
+    {
+        var body = new StringBuilder();
+        for (var i = 0; i < 200_000; i++)
+            body.Append("w").Append(i).Append(' ');
+        body.Append(new string('x', 500));
+        var limits = new BayesLimits(500, 24, 1 << 20);
+        var tokens = Tokens("Subject: big\r\n\r\n" + body, limits);
+        Assert.Equal(500, tokens.Count);
+
+        var shortened = Tokens("Subject: s\r\n\r\n" + new string('y', 300) + "\r\n");
+        Assert.Contains("sk:yyyyyyy:9", shortened);
+        Assert.All(shortened, t => Assert.True(t.Length <= 64, t));
+    }
+
+    [Fact]
+    public void Text_past_the_byte_limit_is_not_read()
+    {
+        var tokens = Tokens("Subject: s\r\n\r\n" + new string('a', 2000).Replace("a", "pad ") + " lateword\r\n", new BayesLimits(3000, 24, 1024));
+        Assert.DoesNotContain("lateword", tokens);
+        Assert.Contains("pad", tokens);
+    }
+}
