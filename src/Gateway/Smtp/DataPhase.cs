@@ -27,6 +27,11 @@ public static class DataPhase
             return new(refused, "not forwarded", "smtp", "");
 
         context ??= new FilterContext(Phase.Data, session) { Message = session.Message };
+        if (HeaderLimitVerdict(session) is { } uninspectable)
+        {
+            session.Evaluation.Add(new TraceEntry(Phase.Data, uninspectable.Source, uninspectable, TimeSpan.Zero));
+            return new(uninspectable.Reply, "not forwarded", uninspectable.Source, "");
+        }
         var verdict = session.Pipeline.Has(Phase.Data)
             ? await session.Pipeline.RunAsync(context, session.Evaluation, cancellationToken).ConfigureAwait(false)
             : null;
@@ -55,6 +60,22 @@ public static class DataPhase
         if (policy.Thresholds.Quarantine is { } quarantineAt && score >= quarantineAt)
             return new(null, "quarantined", "score", AddedHeaders(session)) { Quarantine = true, SubjectPrefix = prefix };
         return new(null, "", "", AddedHeaders(session)) { SubjectPrefix = prefix };
+    }
+
+    /// <summary>
+    /// A header block past the limits of the `mime` section is refused as uninspectable before anything parses
+    /// it (filters, rules, forwarding): see <see cref="Mime.HeaderBlock"/>.
+    /// </summary>
+    private static Verdict? HeaderLimitVerdict(SessionState session)
+    {
+        if (session.Message is null)
+            return null;
+        using var stream = session.Message.OpenRead();
+        if (Mime.HeaderBlock.CheckLimits(stream, session.Config.Mime) is not { } violation)
+            return null;
+        return new Verdict(VerdictKind.Reject, "mime-limits",
+            new Reply(554, "5.7.0", $"Message refused: it cannot be inspected within the limits ({violation})"),
+            [new Symbol("MIME_LIMIT", 0, violation)]);
     }
 
     private static string? SubjectPrefix(SessionState session) =>
