@@ -214,8 +214,20 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
     private void ListEntry(Stream raw, string name, Level level)
     {
         var content = new CountingStream(raw, (_, n) => Produced(level, name, n));
-        var head = new byte[FileTypes.SniffLength];
-        var length = content.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var head = System.Buffers.ArrayPool<byte>.Shared.Rent(FileTypes.SniffLength);
+        try
+        {
+            ListEntry(content, head, name, level);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(head);
+        }
+    }
+
+    private void ListEntry(CountingStream content, byte[] head, string name, Level level)
+    {
+        var length = content.ReadAtLeast(head.AsSpan(0, FileTypes.SniffLength), FileTypes.SniffLength, throwOnEndOfStream: false);
         var sniffed = FileTypes.Sniff(head.AsSpan(0, length));
         var macros = false;
         var encrypted = false;

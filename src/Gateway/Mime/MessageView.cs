@@ -7,8 +7,9 @@ namespace Gateway.Mime;
 
 /// <summary>
 /// A message as content rules see it: its attachments (MIME parts and the entries of the archives in them, with
-/// their sniffed types: see <see cref="ArchiveInspector"/>) and its text (text/plain, and text/html turned into text). Parsed with MimeKit under
-/// explicit limits; whatever exceeds one is listed in <see cref="Violations"/> and is never reported as clean.
+/// their sniffed types: see <see cref="ArchiveInspector"/>) and its text (text/plain, and text/html turned into
+/// text). Parsed with MimeKit under explicit limits; whatever exceeds one is listed in <see cref="Violations"/>
+/// and is never reported as clean.
 /// </summary>
 public sealed class MessageView
 {
@@ -59,7 +60,9 @@ public sealed class MessageView
         {
             // MaxMimeDepth is set explicitly: a stack overflow on deep nesting cannot be caught. One level more
             // than the limit, so that going over it is seen.
-            var message = MimeMessage.Load(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream);
+            // persistent: parts stay substreams of the spool instead of copies in memory (an attachment of
+            // 20 MB is not held twice); the walk below ends before the stream is closed.
+            var message = new MimeParser(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream, persistent: true).ParseMessage();
             if (message.Body is { } body)
                 view.Walk(body, 0);
         }
