@@ -5,7 +5,6 @@ using SharpCompress.Compressors.Xz;
 using SharpCompress.Readers;
 using SharpCompress.Readers.GZip;
 using SharpCompress.Readers.Rar;
-using SharpCompress.Readers.Zip;
 
 namespace Gateway.Mime;
 
@@ -17,11 +16,13 @@ namespace Gateway.Mime;
 /// stops the listing (the message is refused as uninspectable anyway).
 /// </summary>
 /// <remarks>
-/// Memory: zip, rar, tar and the compressed streams are read forward with streaming readers (SharpCompress's,
-/// and .NET's for tar), one entry at a time, straight from the decoded MIME part or from the entry that holds them: nothing is
-/// buffered but the sniffed head of each entry, and no entry list is built. 7z needs a seekable stream and
-/// keeps its whole header (the list of its entries) in memory: a 7z is copied whole (bounded by the archive
-/// byte limit) and its entries are counted before any is decompressed. A compressed stream holding a tar
+/// Memory: rar, tar and the compressed streams are read forward with streaming readers (SharpCompress's, and
+/// .NET's for tar), one entry at a time, straight from the decoded MIME part or from the entry that holds them:
+/// nothing is buffered but the sniffed head of each entry, and no entry list is built. Zip and 7z are read
+/// through the directory they keep at their end, so they are first copied where they can be sought (in memory
+/// up to 256 KB, in a temporary file beyond, within the archive byte limit). A zip's central directory is read
+/// lazily, entry by entry; 7z keeps its whole header (the list of its entries) in memory, and its entries are
+/// counted before any is decompressed. A compressed stream holding a tar
 /// (.tar.gz, .tar.bz2, .tar.xz) is one level of nesting, not two.
 /// </remarks>
 internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate)
@@ -53,8 +54,7 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
             switch (kind)
             {
                 case "zip":
-                    using (var reader = ZipReader.OpenReader(input, Options))
-                        ListEntries(reader, level);
+                    ListZip(input, level);
                     break;
                 case "rar":
                     using (var reader = RarReader.OpenReader(input, Options))
@@ -183,20 +183,78 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         }
     }
 
+    /// <summary>
+    /// Zip through its central directory, as Windows, 7-Zip and every mail client read it: a streaming read of
+    /// the local headers can be shown other files than the central directory lists (a local header hidden after
+    /// bytes the streaming reader stops at), which is how archives are built to slip past gateways. SharpCompress
+    /// reads the directory lazily, so the count stops at the entry limit without a list of them all.
+    /// </summary>
+    private void ListZip(CountingStream input, Level level)
+    {
+        using var copy = SeekableCopy(input, level);
+        using var stream = copy.OpenRead();
+        using var archive = SharpCompress.Archives.Zip.ZipArchive.OpenArchive(stream, Options);
+        foreach (var entry in archive.Entries)
+        {
+            if (_stopped)
+                return;
+            if (++level.Entries > limits.MaxArchiveEntries)
+                Stop($"{level.Name}: more than {limits.MaxArchiveEntries} entries");
+            if (entry.IsDirectory)
+                continue;
+            var name = entry.Key ?? "(unnamed)";
+            if (Path.GetFileName(name).Equals("vbaProject.bin", StringComparison.OrdinalIgnoreCase))
+                level.Macros = true;
+            if (entry.IsEncrypted)
+            {
+                level.Encrypted = true;
+                _encrypted.Add($"{name} in {level.Name}");
+                attachments.Add(Attachment.Create(name, "", "encrypted", level.Name) with { Encrypted = true });
+                continue;
+            }
+            using var content = entry.OpenEntryStream();
+            ListEntry(content, name, level);
+        }
+    }
+
+    /// <summary>
+    /// The archive's bytes where they can be sought, within the archive byte limit: in memory up to 256 KB, in a
+    /// temporary file beyond (<see cref="Smtp.MessageSpool"/>), so a large archive does not grow the process.
+    /// </summary>
+    private Smtp.MessageSpool SeekableCopy(CountingStream input, Level level)
+    {
+        var copy = new Smtp.MessageSpool();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            long total = 0;
+            int n;
+            while ((n = input.Read(buffer, 0, 81920)) > 0)
+            {
+                total += n;
+                if (total > limits.MaxArchiveBytes)
+                    Stop($"{level.Name}: larger than {limits.MaxArchiveBytes} bytes");
+                copy.Write(buffer.AsSpan(0, n));
+            }
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private void List7z(CountingStream input, Level level)
     {
         // 7z keeps its entry list at the end: it needs seeking, so its bytes are held (within the byte limit).
-        using var copy = new MemoryStream();
-        var buffer = new byte[81920];
-        int n;
-        while ((n = input.Read(buffer)) > 0)
-        {
-            if (copy.Length + n > limits.MaxArchiveBytes)
-                Stop($"{level.Name}: larger than {limits.MaxArchiveBytes} bytes");
-            copy.Write(buffer, 0, n);
-        }
-        copy.Position = 0;
-        using var archive = SevenZipArchive.OpenArchive(copy, Options);
+        using var copy = SeekableCopy(input, level);
+        using var stream = copy.OpenRead();
+        using var archive = SevenZipArchive.OpenArchive(stream, Options);
         var count = 0;
         foreach (var entry in archive.Entries)
         {

@@ -111,6 +111,40 @@ public class ArchiveTests
         Assert.Contains(View(null, ("outer.tar", outer)).Violations, v => v.Contains("nested deeper than 2"));
     }
 
+    /// <summary>
+    /// A zip whose second local header follows bytes a streaming reader stops at: Windows and 7-Zip find the file
+    /// through the central directory, and so must the gateway.
+    /// </summary>
+    [Fact]
+    public void A_zip_is_read_through_its_central_directory_not_its_local_headers()
+    {
+        using var ms = new MemoryStream();
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, content) in new[] { ("readme.txt", "hello"u8.ToArray()), ("setup.exe", TestFiles.WindowsExecutable()) })
+            {
+                using var s = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                s.Write(content);
+            }
+        }
+        var bytes = ms.ToArray();
+        var eocd = bytes.AsSpan().LastIndexOf("PK\u0005\u0006"u8);
+        var directory = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(eocd + 16));
+        var second = directory + 46 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(directory + 28))
+            + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(directory + 30)) + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(directory + 32));
+        var secondLocal = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(second + 42));
+        byte[] junk = [.. Enumerable.Repeat((byte)0x20, 64)];
+        var hidden = bytes[..secondLocal].Concat(junk).Concat(bytes[secondLocal..]).ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(hidden.AsSpan(second + junk.Length + 42), (uint)(secondLocal + junk.Length));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(hidden.AsSpan(eocd + junk.Length + 16), (uint)(directory + junk.Length));
+        // What .NET's own reader (central directory) sees, as Windows would:
+        using (var check = new ZipArchive(new MemoryStream(hidden)))
+            Assert.Equal(["readme.txt", "setup.exe"], check.Entries.Select(e => e.FullName));
+
+        var view = View(null, ("hidden.zip", hidden));
+        Assert.Contains(view.Attachments, a => a is { Name: "setup.exe", SniffedType: "exe", Archive: "hidden.zip" });
+    }
+
     private static byte[] Gzip(byte[] content)
     {
         using var ms = new MemoryStream();
