@@ -68,15 +68,17 @@ public sealed class PathologicalMessageTests : IDisposable
     }
 
     [Fact]
-    public async Task A_header_block_within_the_limits_is_delivered()
+    public async Task A_header_block_just_within_the_limits_is_delivered()
     {
         await using var upstream = new FakeUpstream();
         await using var gateway = await StartAsync(upstream);
         var headers = new StringBuilder();
         for (var i = 0; i < 200; i++)
             headers.Append("X-Filler-").Append(i).Append(": x\r\n");
-        var subject = "Subject: " + string.Join("\r\n ", Enumerable.Repeat(new string('s', 70), 500)) + "\r\n";
-        var reply = await SendAsync(gateway, Envelope + subject + headers + "\r\nbody\r\n");
+        // Five fields just under the 100 KB limit: MimeKit's cost per field grows with its square, so these are
+        // the slowest header block the limits let through.
+        var big = string.Concat(Enumerable.Range(0, 5).Select(i => $"X-Big-{i}: " + string.Join("\r\n ", Enumerable.Repeat(new string('s', 70), 1300)) + "\r\n"));
+        var reply = await SendAsync(gateway, Envelope + "Subject: edge\r\n" + big + headers + "\r\nbody\r\n");
         Assert.StartsWith("250 ", reply);
         Assert.Single(upstream.Messages);
     }
