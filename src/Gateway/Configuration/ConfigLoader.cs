@@ -259,6 +259,7 @@ public static partial class ConfigLoader
             MaxHeaders = r.Int("max_headers", d.MaxHeaders, 10, 1_000_000),
             MaxHeaderSize = (int)Math.Min(int.MaxValue, r.Size("max_header_size", d.MaxHeaderSize, 1024)),
             MaxHeaderBlock = r.Size("max_header_block", d.MaxHeaderBlock, 1024),
+            MaxArchiveTime = r.Duration("archive_max_time", d.MaxArchiveTime),
         };
         r.RejectUnknownKeys();
         return limits;

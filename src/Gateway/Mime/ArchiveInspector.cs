@@ -25,8 +25,10 @@ namespace Gateway.Mime;
 /// counted before any is decompressed. A compressed stream holding a tar
 /// (.tar.gz, .tar.bz2, .tar.xz) is one level of nesting, not two.
 /// </remarks>
-internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate)
+internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate, TimeProvider time)
 {
+    private readonly long _started = time.GetTimestamp();
+
     /// <summary>Output below this is never called a bomb, whatever the ratio: small files compress well too.</summary>
     private const long RatioGrace = 1024 * 1024;
 
@@ -317,6 +319,8 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
 
     private void Produced(Level level, string entry, int n)
     {
+        if (time.GetElapsedTime(_started) > limits.MaxArchiveTime)
+            Stop($"{level.Name}: archives take longer than {limits.MaxArchiveTime.TotalSeconds:0.#} s to list");
         _produced += n;
         level.Produced += n;
         if (_produced > limits.MaxArchiveBytes)

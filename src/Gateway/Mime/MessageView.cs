@@ -52,9 +52,12 @@ public sealed class MessageView
     private static readonly System.Text.RegularExpressions.Regex UrlPattern =
         new(@"https?://[^\s""'<>()\[\]]+", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.NonBacktracking);
 
-    public static MessageView Parse(MessageSpool spool, MimeLimits limits)
+    public static MessageView Parse(MessageSpool spool, MimeLimits limits) => Parse(spool, limits, TimeProvider.System);
+
+    /// <param name="time">Measures the time spent listing archives (<see cref="MimeLimits.MaxArchiveTime"/>).</param>
+    public static MessageView Parse(MessageSpool spool, MimeLimits limits, TimeProvider time)
     {
-        var view = new MessageView(limits);
+        var view = new MessageView(limits) { _time = time };
         using var stream = spool.OpenRead();
         try
         {
@@ -169,7 +172,7 @@ public sealed class MessageView
         var encrypted = false;
         if (FileTypes.IsArchive(sniffed))
         {
-            _archives ??= new ArchiveInspector(_limits, _attachments, Violate);
+            _archives ??= new ArchiveInspector(_limits, _attachments, Violate, _time);
             var outcome = _archives.Inspect(new PrefixedStream(head, n, content), sniffed, name ?? "(unnamed)", 1);
             (macros, encrypted) = (outcome.Macros, outcome.Encrypted);
         }
@@ -185,6 +188,7 @@ public sealed class MessageView
     }
 
     private ArchiveInspector? _archives;
+    private TimeProvider _time = TimeProvider.System;
 
     /// <summary>The encrypted archives and archive entries found (their content could not be inspected).</summary>
     public IReadOnlyList<string> EncryptedArchives => _archives?.Encrypted ?? [];

@@ -145,6 +145,32 @@ public class ArchiveTests
         Assert.Contains(view.Attachments, a => a is { Name: "setup.exe", SniffedType: "exe", Archive: "hidden.zip" });
     }
 
+    /// <summary>A clock that moves one second each time it is read: listing runs out of time after a few reads.</summary>
+    private sealed class SteppingTime : TimeProvider
+    {
+        private long _now;
+
+        public override long GetTimestamp() => _now += TimestampFrequency;
+    }
+
+    [Fact]
+    public void Listing_that_runs_out_of_time_is_a_violation_not_a_late_answer()
+    {
+        var random = new Random(3);
+        var text = new byte[2_000_000];
+        random.NextBytes(text);
+        var builder = new MimeKit.BodyBuilder { TextBody = "See attached." };
+        builder.Attachments.Add("data.bin.gz", Gzip(text), ContentType.Parse("application/gzip"));
+        var message = new MimeMessage { Subject = "slow", Body = builder.ToMessageBody() };
+        var spool = new MessageSpool();
+        using var ms = new MemoryStream();
+        message.WriteTo(ms);
+        spool.Write(ms.ToArray());
+        Assert.Empty(MessageView.Parse(spool, MimeLimits.Default).Violations);
+        var view = MessageView.Parse(spool, MimeLimits.Default, new SteppingTime());
+        Assert.Contains("data.bin.gz: archives take longer than 5 s to list", view.Violations);
+    }
+
     private static byte[] Gzip(byte[] content)
     {
         using var ms = new MemoryStream();
