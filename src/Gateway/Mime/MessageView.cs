@@ -109,6 +109,10 @@ public sealed class MessageView
 
     private void Violate(string what)
     {
+        // Names inside come from the sender (archive and entry names, a library's exception text), and the first
+        // violation goes into the SMTP reply: keep it to a line.
+        if (what.Length > 300)
+            what = what[..297] + "...";
         if (!_violations.Contains(what))
             _violations.Add(what);
     }

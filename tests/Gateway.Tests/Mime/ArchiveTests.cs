@@ -81,6 +81,11 @@ public class ArchiveTests
         Assert.Contains(View(null, ("broken.7z", archive)).Violations, v => v.Contains("broken.7z: not a readable 7z archive"));
         byte[] zip = [.. "PK\u0003\u0004"u8, .. Enumerable.Repeat((byte)0xEE, 200)];
         Assert.Contains(View(null, ("broken.zip", zip)).Violations, v => v.StartsWith("broken.zip: not a readable zip archive", StringComparison.Ordinal));
+        // The first violation goes into the SMTP reply: a sender's long name does not make it longer than a line.
+        var longName = new string('n', 5000) + ".zip";
+        var violations = View(null, (longName, zip)).Violations;
+        Assert.NotEmpty(violations);
+        Assert.All(violations, v => Assert.True(v.Length <= 300));
     }
 
     /// <summary>A gzip bomb: declared sizes play no part, the bytes coming out are counted.</summary>
