@@ -282,7 +282,13 @@ public static partial class ConfigLoader
             MaxArchiveBytes: r.Size("archive_max_bytes", d.MaxArchiveBytes),
             MaxArchiveEntries: r.Int("archive_max_entries", d.MaxArchiveEntries, 1, 1_000_000),
             MaxArchiveRatio: r.Int("archive_max_ratio", d.MaxArchiveRatio, 1, 100_000),
-            MaxArchiveNesting: r.Int("archive_max_nesting", d.MaxArchiveNesting, 0, 10));
+            MaxArchiveNesting: r.Int("archive_max_nesting", d.MaxArchiveNesting, 0, 10))
+        {
+            MaxHeaders = r.Int("max_headers", d.MaxHeaders, 10, 1_000_000),
+            MaxHeaderSize = (int)Math.Min(int.MaxValue, r.Size("max_header_size", d.MaxHeaderSize, 1024)),
+            MaxHeaderBlock = r.Size("max_header_block", d.MaxHeaderBlock, 1024),
+            MaxArchiveTime = r.Duration("archive_max_time", d.MaxArchiveTime),
+        };
         r.RejectUnknownKeys();
         return limits;
     }

@@ -25,6 +25,9 @@ public sealed class RulesFilter(RuleSet rules) : IFilter
             prepared = Task.WhenAll([prepared, .. rules.PreparingAt(context.Phase).Select(m => m.PrepareAsync(context, cancellationToken))]);
         await prepared.ConfigureAwait(false);
         var verdict = Evaluate(context, cancellationToken);
+        // Encrypted archives are named in the verdict whatever the rules decide (the shipped ones refuse them).
+        if (context.ViewIfParsed is { EncryptedArchives.Count: > 0 } encrypted)
+            verdict = verdict with { Symbols = [.. verdict.Symbols, new Symbol("ENCRYPTED_ARCHIVE", 0, string.Join("; ", encrypted.EncryptedArchives.Take(5)))] };
         // A message the content rules could not inspect whole is never passed as clean.
         if (context.ViewIfParsed is { Violations.Count: > 0 } view && verdict.Kind is not (VerdictKind.Reject or VerdictKind.Tempfail or VerdictKind.Disconnect))
         {

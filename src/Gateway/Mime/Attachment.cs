@@ -1,7 +1,8 @@
 namespace Gateway.Mime;
 
 /// <summary>
-/// A file found in a message: a MIME part with a file name or a non-text body, or an entry of a zip archive.
+/// A file found in a message: a MIME part with a file name or a non-text body, or an entry of an archive in one
+/// (zip, 7z, rar, tar, gzip, bzip2, xz, nested).
 /// </summary>
 /// <param name="Name">The name as a user would see it, with bidi controls removed.</param>
 /// <param name="Extension">The extension Windows would act on: after trailing dots and spaces are dropped, lower case.</param>
@@ -35,6 +36,12 @@ public sealed record Attachment(string Name, string Extension, string DeclaredTy
             return parts.Length <= 1 ? [] : [.. parts.Skip(1).Select(p => p.Trim().ToLowerInvariant())];
         }
     }
+
+    /// <summary>
+    /// An encrypted archive or entry: its content cannot be inspected. Set on the entry itself, or on the archive
+    /// when its entry list is encrypted too (7z, rar), or when SharpCompress stops at an encrypted zip entry.
+    /// </summary>
+    public bool Encrypted { get; init; }
 
     public string Where => Archive is null ? Name : $"{Name} in {Archive}";
 }

@@ -52,7 +52,44 @@ public sealed partial class MessageView
         if (svg is null && attachment)
             svg = SniffMarkup(part);
         if (svg is { } isSvg)
+        {
+            Detach(part);
             _htmlDocuments.Add(new HtmlDocumentPart(name.Length > 0 ? name : attachment ? "(unnamed attachment)" : "(HTML body)", isSvg, attachment, part));
+        }
+    }
+
+    /// <summary>Bytes of HTML and SVG content kept in memory per message, past which a document is kept cut short.</summary>
+    private const long MaxHtmlBytes = 32L * 1024 * 1024;
+
+    private long _htmlBytes;
+
+    /// <summary>
+    /// The message is parsed with its parts as substreams of the spool, which is closed once the view is built; a
+    /// document read later by the HTML checks gets its own copy of its (still encoded) content, within
+    /// <see cref="MaxHtmlBytes"/> per message.
+    /// </summary>
+    private void Detach(MimePart part)
+    {
+        if (part.Content is not { } content)
+            return;
+        var copy = new MemoryStream();
+        try
+        {
+            var source = content.Stream ?? throw new IOException("the part has no content stream");
+            source.Position = 0;
+            var budget = Math.Max(0, MaxHtmlBytes - _htmlBytes);
+            var buffer = new byte[81920];
+            int n;
+            while (copy.Length < budget && (n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, budget - copy.Length))) > 0)
+                copy.Write(buffer, 0, n);
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException)
+        {
+            // What could be read is kept; the checks see that much of the document.
+        }
+        _htmlBytes += copy.Length;
+        copy.Position = 0;
+        part.Content = new MimeContent(copy, content.Encoding);
     }
 
     /// <summary>An attachment whose first bytes are markup: true for SVG, false for HTML, null for neither.</summary>

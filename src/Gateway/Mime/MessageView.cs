@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using Gateway.Smtp;
@@ -7,9 +6,10 @@ using MimeKit;
 namespace Gateway.Mime;
 
 /// <summary>
-/// A message as content rules see it: its attachments (MIME parts and the entries of zip archives in them, with
-/// their sniffed types) and its text (text/plain, and text/html turned into text). Parsed with MimeKit under
-/// explicit limits; whatever exceeds one is listed in <see cref="Violations"/> and is never reported as clean.
+/// A message as content rules see it: its attachments (MIME parts and the entries of the archives in them, with
+/// their sniffed types: see <see cref="ArchiveInspector"/>) and its text (text/plain, and text/html turned into
+/// text). Parsed with MimeKit under explicit limits; whatever exceeds one is listed in <see cref="Violations"/>
+/// and is never reported as clean.
 /// </summary>
 public sealed partial class MessageView
 {
@@ -20,7 +20,6 @@ public sealed partial class MessageView
     private readonly StringBuilder _text = new();
     private readonly MimeLimits _limits;
     private int _parts;
-    private long _archiveBytes;
 
     private MessageView(MimeLimits limits) => _limits = limits;
 
@@ -53,15 +52,20 @@ public sealed partial class MessageView
     private static readonly System.Text.RegularExpressions.Regex UrlPattern =
         new(@"https?://[^\s""'<>()\[\]]+", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.NonBacktracking);
 
-    public static MessageView Parse(MessageSpool spool, MimeLimits limits)
+    public static MessageView Parse(MessageSpool spool, MimeLimits limits) => Parse(spool, limits, TimeProvider.System);
+
+    /// <param name="time">Measures the time spent listing archives (<see cref="MimeLimits.MaxArchiveTime"/>).</param>
+    public static MessageView Parse(MessageSpool spool, MimeLimits limits, TimeProvider time)
     {
-        var view = new MessageView(limits);
+        var view = new MessageView(limits) { _time = time };
         using var stream = spool.OpenRead();
         try
         {
             // MaxMimeDepth is set explicitly: a stack overflow on deep nesting cannot be caught. One level more
             // than the limit, so that going over it is seen.
-            var message = MimeMessage.Load(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream);
+            // persistent: parts stay substreams of the spool instead of copies in memory (an attachment of
+            // 20 MB is not held twice); the walk below ends before the stream is closed.
+            var message = new MimeParser(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream, persistent: true).ParseMessage();
             if (message.Body is { } body)
                 view.Walk(body, 0);
         }
@@ -106,6 +110,10 @@ public sealed partial class MessageView
 
     private void Violate(string what)
     {
+        // Names inside come from the sender (archive and entry names, a library's exception text), and the first
+        // violation goes into the SMTP reply: keep it to a line.
+        if (what.Length > 300)
+            what = what[..297] + "...";
         if (!_violations.Contains(what))
             _violations.Add(what);
     }
@@ -158,106 +166,37 @@ public sealed partial class MessageView
             _attachments.Add(Attachment.Create(part.FileName, declared, "unknown", null));
             return;
         }
-        // The first bytes tell the type; only archives and Office files are read whole (within the limits).
+        // The first bytes tell the type; archives are listed as they are decoded, old Office files read whole
+        // (within the limits) for their macros.
         using var content = part.Content.Open();
         var head = new byte[FileTypes.SniffLength];
         var n = content.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         var sniffed = FileTypes.Sniff(head.AsSpan(0, n));
         var name = part.FileName;
         var macros = false;
-        if (sniffed is "zip" or "ole")
+        var encrypted = false;
+        if (FileTypes.IsArchive(sniffed))
+        {
+            _archives ??= new ArchiveInspector(_limits, _attachments, Violate, _time);
+            var outcome = _archives.Inspect(new PrefixedStream(head, n, content), sniffed, name ?? "(unnamed)", 1);
+            (macros, encrypted) = (outcome.Macros, outcome.Encrypted);
+        }
+        else if (sniffed == "ole")
         {
             using var whole = new MemoryStream();
             whole.Write(head, 0, n);
             if (!CopyBounded(content, whole, _limits.MaxArchiveBytes))
                 Violate($"{name ?? "(unnamed)"}: larger than {_limits.MaxArchiveBytes} bytes decoded");
-            whole.Position = 0;
-            macros = sniffed == "zip"
-                ? InspectZip(whole, name ?? "(unnamed)", 1)
-                : HasVbaProject(whole.GetBuffer().AsSpan(0, (int)whole.Length));
+            macros = HasVbaProject(whole.GetBuffer().AsSpan(0, (int)whole.Length));
         }
-        _attachments.Add(Attachment.Create(name, declared, sniffed, null, macros));
+        _attachments.Add(Attachment.Create(name, declared, sniffed, null, macros) with { Encrypted = encrypted });
     }
 
-    /// <summary>Lists a zip's entries as attachments (nested zips too, within limits).</summary>
-    /// <returns>Whether it is an Office document with macros (vbaProject.bin inside).</returns>
-    private bool InspectZip(Stream stream, string archiveName, int nesting)
-    {
-        ZipArchive zip;
-        try
-        {
-            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-        }
-        catch (InvalidDataException)
-        {
-            Violate($"{archiveName}: not a readable zip archive");
-            return false;
-        }
-        using (zip)
-        {
-            if (zip.Entries.Count > _limits.MaxArchiveEntries)
-            {
-                Violate($"{archiveName}: more than {_limits.MaxArchiveEntries} entries");
-                return false;
-            }
-            var macros = false;
-            foreach (var entry in zip.Entries)
-            {
-                if (entry.FullName.EndsWith('/'))
-                    continue;
-                if (entry.Name.Equals("vbaProject.bin", StringComparison.OrdinalIgnoreCase))
-                    macros = true;
-                if (entry.CompressedLength > 0 && entry.Length / Math.Max(1, entry.CompressedLength) > _limits.MaxArchiveRatio)
-                {
-                    Violate($"{archiveName}: {entry.FullName} expands {entry.Length / entry.CompressedLength} times (limit {_limits.MaxArchiveRatio})");
-                    continue;
-                }
-                _archiveBytes += entry.Length;
-                if (_archiveBytes > _limits.MaxArchiveBytes)
-                {
-                    Violate($"{archiveName}: archives expand past {_limits.MaxArchiveBytes} bytes");
-                    return macros;
-                }
-                var (sniffed, content) = ReadEntry(entry, archiveName);
-                _attachments.Add(Attachment.Create(entry.FullName, "", sniffed, archiveName));
-                if (sniffed == "zip" && content is not null)
-                {
-                    if (nesting >= _limits.MaxArchiveNesting)
-                        Violate($"{archiveName}: archives nested deeper than {_limits.MaxArchiveNesting}");
-                    else
-                        InspectZip(content, $"{entry.FullName} in {archiveName}", nesting + 1);
-                }
-                content?.Dispose();
-            }
-            return macros;
-        }
-    }
+    private ArchiveInspector? _archives;
+    private TimeProvider _time = TimeProvider.System;
 
-    /// <summary>The entry's sniffed type; its whole content only when it is itself a zip (bounded).</summary>
-    private (string Sniffed, MemoryStream? Content) ReadEntry(ZipArchiveEntry entry, string archiveName)
-    {
-        try
-        {
-            using var stream = entry.Open();
-            var head = new byte[FileTypes.SniffLength];
-            var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-            var sniffed = FileTypes.Sniff(head.AsSpan(0, n));
-            if (sniffed != "zip")
-                return (sniffed, null);
-            var content = new MemoryStream();
-            content.Write(head, 0, n);
-            // The declared size can lie: count what really comes out.
-            if (!CopyBounded(stream, content, _limits.MaxArchiveBytes - _archiveBytes))
-                Violate($"{archiveName}: {entry.FullName} expands past the archive limit");
-            content.Position = 0;
-            return (sniffed, content);
-        }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException)
-        {
-            Violate($"{archiveName}: {entry.FullName} cannot be read ({e.GetType().Name})");
-            return ("unreadable", null);
-        }
-    }
+    /// <summary>The encrypted archives and archive entries found (their content could not be inspected).</summary>
+    public IReadOnlyList<string> EncryptedArchives => _archives?.Encrypted ?? [];
 
     /// <returns>false when the source had more than <paramref name="max"/> bytes (the rest is not read).</returns>
     private static bool CopyBounded(Stream source, Stream target, long max)

@@ -363,15 +363,16 @@ public static class RuleLoader
         var macros = Flag("macros");
         var doubleExtension = Flag("double_extension");
         var inArchive = Flag("in_archive");
+        var encrypted = Flag("encrypted");
         r.RejectUnknownKeys();
         if (sink.Errors.Count > before)
             return null;
-        if (name is null && extensions is null && declared is null && sniffed is null && macros is null && doubleExtension is null && inArchive is null)
+        if (name is null && extensions is null && declared is null && sniffed is null && macros is null && doubleExtension is null && inArchive is null && encrypted is null)
         {
-            sink.Add(node, $"'{path}' needs at least one of name, extension, declared_type, sniffed, macros, double_extension, in_archive");
+            sink.Add(node, $"'{path}' needs at least one of name, extension, declared_type, sniffed, macros, double_extension, in_archive, encrypted");
             return null;
         }
-        return new AttachmentMatcher(name, extensions, declared, sniffed, macros, doubleExtension, inArchive);
+        return new AttachmentMatcher(name, extensions, declared, sniffed, macros, doubleExtension, inArchive, encrypted);
 
         static HashSet<string>? Set(IReadOnlyList<(string Value, YamlNode Node)> items, Func<string, string> normalize) =>
             items.Count == 0 ? null : items.Select(i => normalize(i.Value)).ToHashSet(StringComparer.Ordinal);

@@ -33,6 +33,13 @@ public static class DataPhase
             return new(refused, "not forwarded", "smtp", "");
 
         var context = new FilterContext(Phase.Data, connection.View) { Message = transaction.Message };
+        // Header fields too many or too big for any parser to read in bounded time: a definite refusal before any
+        // filter starts (MimeKit's header parser is quadratic in one folded field).
+        if (HeaderLimitVerdict(connection.View) is { } uninspectable)
+        {
+            transaction.Evaluation.Add(new TraceEntry(Phase.Data, uninspectable.Source, uninspectable, TimeSpan.Zero));
+            return new(uninspectable.Reply, "not forwarded", uninspectable.Source, "");
+        }
         var verdict = connection.Pipeline.Has(Phase.Data)
             ? await connection.Pipeline.RunAsync(context, transaction.Evaluation, cancellationToken).ConfigureAwait(false)
             : null;
@@ -73,6 +80,22 @@ public static class DataPhase
                 (names ??= []).Add(edit.Name);
         }
         return names ?? (IReadOnlyList<string>)[];
+    }
+
+    /// <summary>
+    /// A header block past the limits of the `mime` section is refused as uninspectable before anything parses
+    /// it (filters, rules, forwarding): see <see cref="Mime.HeaderBlock"/>.
+    /// </summary>
+    private static Verdict? HeaderLimitVerdict(SessionState session)
+    {
+        if (session.Message is null)
+            return null;
+        using var stream = session.Message.OpenRead();
+        if (Mime.HeaderBlock.CheckLimits(stream, session.Config.Mime) is not { } violation)
+            return null;
+        return new Verdict(VerdictKind.Reject, "mime-limits",
+            new Reply(554, "5.7.0", $"Message refused: it cannot be inspected within the limits ({violation})"),
+            [new Symbol("MIME_LIMIT", 0, violation)]);
     }
 
     private static string? SubjectPrefix(SessionState session) =>

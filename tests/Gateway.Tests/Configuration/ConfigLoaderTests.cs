@@ -281,4 +281,15 @@ public class ConfigLoaderTests
             Directory.Delete(directory, true);
         }
     }
+
+    [Fact]
+    public void Reads_the_header_limits_of_the_mime_section()
+    {
+        var result = Load(Minimal + "\nmime: { max_headers: 300, max_header_size: 64KB, max_header_block: 2MB }\n");
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal((300, 64 * 1024, 2L * 1024 * 1024), (result.Config!.Mime.MaxHeaders, result.Config.Mime.MaxHeaderSize, result.Config.Mime.MaxHeaderBlock));
+        var defaults = Load(Minimal).Config!.Mime;
+        Assert.Equal((1000, 100 * 1024, 1024L * 1024), (defaults.MaxHeaders, defaults.MaxHeaderSize, defaults.MaxHeaderBlock));
+        Assert.False(Load(Minimal + "\nmime: { max_headers: 0 }\n").IsValid);
+    }
 }

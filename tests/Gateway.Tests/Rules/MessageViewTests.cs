@@ -41,7 +41,7 @@ public class MessageViewTests
         return spool;
     }
 
-    private static readonly byte[] Exe = [.. "MZ"u8, .. new byte[200]];
+    private static readonly byte[] Exe = Support.TestFiles.WindowsExecutable();
 
     [Fact]
     public void Sniffs_the_true_type_and_looks_inside_zips_including_nested_ones()

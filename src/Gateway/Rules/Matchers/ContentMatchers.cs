@@ -4,8 +4,9 @@ using Gateway.Pipeline;
 namespace Gateway.Rules.Matchers;
 
 /// <summary>
-/// An attachment (a MIME part or a file inside a zip in one) meeting every given condition: name, extension,
-/// declared type, sniffed type, macros, a double extension, inside an archive or not.
+/// An attachment (a MIME part or a file inside an archive in one) meeting every given condition: name, extension,
+/// declared type, sniffed type, macros, a double extension, inside an archive or not, encrypted (an encrypted
+/// archive or entry, whose content cannot be inspected).
 /// </summary>
 public sealed class AttachmentMatcher(
     TextPattern? name,
@@ -14,7 +15,8 @@ public sealed class AttachmentMatcher(
     IReadOnlySet<string>? sniffed,
     bool? macros,
     bool? doubleExtension,
-    bool? inArchive) : IMatcher
+    bool? inArchive,
+    bool? encrypted = null) : IMatcher
 {
     public Phase Needs => Phase.Data;
 
@@ -36,7 +38,9 @@ public sealed class AttachmentMatcher(
                 continue;
             if (inArchive is { } i && (a.Archive is not null) != i)
                 continue;
-            return MatchResult.Yes($"attachment '{TextMatcher.Truncate(a.Where)}' (extension {(a.Extension.Length == 0 ? "none" : a.Extension)}, sniffed {a.SniffedType}{(a.HasMacros ? ", macros" : "")}{(a.HadBidiControls ? ", bidi controls in name" : "")})");
+            if (encrypted is { } e && a.Encrypted != e)
+                continue;
+            return MatchResult.Yes($"attachment '{TextMatcher.Truncate(a.Where)}' (extension {(a.Extension.Length == 0 ? "none" : a.Extension)}, sniffed {a.SniffedType}{(a.HasMacros ? ", macros" : "")}{(a.Encrypted ? ", encrypted" : "")}{(a.HadBidiControls ? ", bidi controls in name" : "")})");
         }
         return MatchResult.No;
     }

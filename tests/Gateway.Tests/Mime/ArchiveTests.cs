@@ -1,0 +1,199 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using Gateway.Mime;
+using Gateway.Smtp;
+using Gateway.Tests.Support;
+using MimeKit;
+
+namespace Gateway.Tests.Mime;
+
+/// <summary>
+/// The archives of every format the gateway opens, from the fixtures of scripts/make-archive-fixtures (built
+/// with 7z, tar, gzip, bzip2 and xz; the rar ones by hand) and from archives built here.
+/// </summary>
+public class ArchiveTests
+{
+    private static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(RepoRoot.Find(), "tests", "Gateway.Tests", "TestData", "archives", name));
+
+    internal static MessageView View(MimeLimits? limits, params (string Name, byte[] Content)[] files)
+    {
+        var builder = new BodyBuilder { TextBody = "See attached." };
+        foreach (var (name, content) in files)
+            builder.Attachments.Add(name, content, ContentType.Parse("application/octet-stream"));
+        var message = new MimeMessage { Subject = "files", Body = builder.ToMessageBody() };
+        message.From.Add(MailboxAddress.Parse("a@sender.test"));
+        var spool = new MessageSpool();
+        using var ms = new MemoryStream();
+        message.WriteTo(ms);
+        spool.Write(ms.ToArray());
+        return MessageView.Parse(spool, limits ?? MimeLimits.Default);
+    }
+
+    [Theory]
+    [InlineData("payload.tar")]
+    [InlineData("payload.tar.gz")]
+    [InlineData("payload.tar.bz2")]
+    [InlineData("payload.tar.xz")]
+    [InlineData("payload.7z")]
+    [InlineData("payload.rar")]
+    public void Every_format_lists_its_entries_with_their_true_types(string fixture)
+    {
+        var view = View(null, (fixture, Fixture(fixture)));
+        Assert.Empty(view.Violations);
+        Assert.Contains(view.Attachments, a => a is { Name: "setup.exe", SniffedType: "exe" } && a.Archive!.StartsWith(fixture, StringComparison.Ordinal));
+        Assert.Contains(view.Attachments, a => a is { Name: "figures.txt", SniffedType: "unknown" });
+        Assert.Empty(view.EncryptedArchives);
+    }
+
+    [Fact]
+    public void A_gzip_of_one_file_is_that_file()
+    {
+        var view = View(null, ("setup.exe.gz", Fixture("setup.exe.gz")));
+        Assert.Contains(view.Attachments, a => a is { Extension: "exe", SniffedType: "exe", Archive: "setup.exe.gz" });
+    }
+
+    [Fact]
+    public void A_renamed_executable_in_a_zip_in_a_tar_gz_is_found_by_its_bytes()
+    {
+        var view = View(null, ("nested.tar.gz", Fixture("nested.tar.gz")));
+        Assert.Empty(view.Violations);
+        Assert.Contains(view.Attachments, a => a is { Name: "photo.jpg", SniffedType: "exe", Archive: "inner.zip in nested.tar.gz" });
+    }
+
+    [Theory]
+    [InlineData("encrypted.7z")]
+    [InlineData("encrypted-headers.7z")]
+    [InlineData("encrypted.zip")]
+    [InlineData("encrypted.rar")]
+    public void Encrypted_archives_are_marked_and_not_a_violation(string fixture)
+    {
+        var view = View(null, (fixture, Fixture(fixture)));
+        Assert.Empty(view.Violations);
+        Assert.NotEmpty(view.EncryptedArchives);
+        Assert.Contains(view.Attachments, a => a.Encrypted);
+    }
+
+    [Fact]
+    public void A_corrupt_archive_is_a_violation()
+    {
+        var archive = Fixture("payload.7z");
+        archive.AsSpan(40).Fill(0x55);
+        Assert.Contains(View(null, ("broken.7z", archive)).Violations, v => v.Contains("broken.7z: not a readable 7z archive"));
+        byte[] zip = [.. "PK\u0003\u0004"u8, .. Enumerable.Repeat((byte)0xEE, 200)];
+        Assert.Contains(View(null, ("broken.zip", zip)).Violations, v => v.StartsWith("broken.zip: not a readable zip archive", StringComparison.Ordinal));
+        // The first violation goes into the SMTP reply: a sender's long name does not make it longer than a line.
+        var longName = new string('n', 5000) + ".zip";
+        var violations = View(null, (longName, zip)).Violations;
+        Assert.NotEmpty(violations);
+        Assert.All(violations, v => Assert.True(v.Length <= 300));
+    }
+
+    /// <summary>A gzip bomb: declared sizes play no part, the bytes coming out are counted.</summary>
+    [Fact]
+    public void A_gzip_bomb_is_stopped_by_the_ratio_and_by_the_byte_limit()
+    {
+        var bomb = Gzip(new byte[20_000_000]);
+        Assert.Contains(View(null, ("zeros.gz", bomb)).Violations, v => v.Contains("expands more than 100 times"));
+        Assert.Contains(View(MimeLimits.Default with { MaxArchiveRatio = 100_000, MaxArchiveBytes = 5_000_000 }, ("zeros.gz", bomb)).Violations,
+            v => v.Contains("expand past 5000000 bytes"));
+    }
+
+    [Fact]
+    public void Too_many_entries_in_a_tar_stop_at_the_limit()
+    {
+        var view = View(MimeLimits.Default with { MaxArchiveEntries = 50 }, ("many.tar", Tar(200)));
+        Assert.Contains(view.Violations, v => v == "many.tar: more than 50 entries");
+        Assert.True(view.Attachments.Count <= 52);
+    }
+
+    [Fact]
+    public void Nesting_is_limited_for_every_format_and_a_tar_gz_is_one_level()
+    {
+        // tar.gz (one level) > zip (two): within the default of 2.
+        Assert.Empty(View(null, ("nested.tar.gz", Fixture("nested.tar.gz"))).Violations);
+        // gz > tar.gz: the inner tar.gz is a second level, its zip a third.
+        var outer = Tar(0, ("nested.tar.gz", Fixture("nested.tar.gz")));
+        Assert.Contains(View(null, ("outer.tar", outer)).Violations, v => v.Contains("nested deeper than 2"));
+    }
+
+    /// <summary>
+    /// A zip whose second local header follows bytes a streaming reader stops at: Windows and 7-Zip find the file
+    /// through the central directory, and so must the gateway.
+    /// </summary>
+    [Fact]
+    public void A_zip_is_read_through_its_central_directory_not_its_local_headers()
+    {
+        using var ms = new MemoryStream();
+        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, content) in new[] { ("readme.txt", "hello"u8.ToArray()), ("setup.exe", TestFiles.WindowsExecutable()) })
+            {
+                using var s = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                s.Write(content);
+            }
+        }
+        var bytes = ms.ToArray();
+        var eocd = bytes.AsSpan().LastIndexOf("PK\u0005\u0006"u8);
+        var directory = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(eocd + 16));
+        var second = directory + 46 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(directory + 28))
+            + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(directory + 30)) + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(directory + 32));
+        var secondLocal = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(second + 42));
+        byte[] junk = [.. Enumerable.Repeat((byte)0x20, 64)];
+        var hidden = bytes[..secondLocal].Concat(junk).Concat(bytes[secondLocal..]).ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(hidden.AsSpan(second + junk.Length + 42), (uint)(secondLocal + junk.Length));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(hidden.AsSpan(eocd + junk.Length + 16), (uint)(directory + junk.Length));
+        // What .NET's own reader (central directory) sees, as Windows would:
+        using (var check = new ZipArchive(new MemoryStream(hidden)))
+            Assert.Equal(["readme.txt", "setup.exe"], check.Entries.Select(e => e.FullName));
+
+        var view = View(null, ("hidden.zip", hidden));
+        Assert.Contains(view.Attachments, a => a is { Name: "setup.exe", SniffedType: "exe", Archive: "hidden.zip" });
+    }
+
+    /// <summary>A clock that moves one second each time it is read: listing runs out of time after a few reads.</summary>
+    private sealed class SteppingTime : TimeProvider
+    {
+        private long _now;
+
+        public override long GetTimestamp() => _now += TimestampFrequency;
+    }
+
+    [Fact]
+    public void Listing_that_runs_out_of_time_is_a_violation_not_a_late_answer()
+    {
+        var random = new Random(3);
+        var text = new byte[2_000_000];
+        random.NextBytes(text);
+        var builder = new MimeKit.BodyBuilder { TextBody = "See attached." };
+        builder.Attachments.Add("data.bin.gz", Gzip(text), ContentType.Parse("application/gzip"));
+        var message = new MimeMessage { Subject = "slow", Body = builder.ToMessageBody() };
+        var spool = new MessageSpool();
+        using var ms = new MemoryStream();
+        message.WriteTo(ms);
+        spool.Write(ms.ToArray());
+        Assert.Empty(MessageView.Parse(spool, MimeLimits.Default).Violations);
+        var view = MessageView.Parse(spool, MimeLimits.Default, new SteppingTime());
+        Assert.Contains("data.bin.gz: archives take longer than 5 s to list", view.Violations);
+    }
+
+    private static byte[] Gzip(byte[] content)
+    {
+        using var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.SmallestSize, leaveOpen: true))
+            gz.Write(content);
+        return ms.ToArray();
+    }
+
+    internal static byte[] Tar(int count, params (string Name, byte[] Content)[] files)
+    {
+        using var ms = new MemoryStream();
+        using (var writer = new TarWriter(ms, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            for (var i = 0; i < count; i++)
+                writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, $"f{i}.txt") { DataStream = new MemoryStream("x"u8.ToArray()) });
+            foreach (var (name, content) in files)
+                writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
+        }
+        return ms.ToArray();
+    }
+}
