@@ -45,7 +45,7 @@ public class HealthTests
     public async Task Not_ready_naming_redis_when_the_state_store_is_down()
     {
         using var redis = RedisServer.Start();
-        await using var gateway = await GatewayHost.StartAsync($"state:\n  backend: redis\n  redis: {{ endpoint: \"{redis.Endpoint}\", timeout: 500ms }}\n");
+        await using var gateway = await GatewayHost.StartAsync($"state:\n  backend: redis\n  redis: {{ endpoint: \"{redis.Endpoint}\", timeout: 5s }}\n");
         await using var admin = await AdminClient.StartAsync(gateway);
         var (status, body) = await GetAsync(admin, "/health/ready");
         Assert.True(HttpStatusCode.OK == status, body.ToString());

@@ -19,7 +19,7 @@ public sealed class RedisStateStoreTests(RedisFixture redis) : IClassFixture<Red
             Backend = StateBackend.Redis,
             RedisEndpoint = new HostPort("127.0.0.1", (server ?? redis.Server).Port),
             KeyPrefix = _prefix,
-            Timeout = timeout ?? TimeSpan.FromMilliseconds(500),
+            Timeout = timeout ?? TimeSpan.FromSeconds(5), // generous: only a failing test waits for it, and a loaded machine is slow
         }, _logs.Factory.CreateLogger("state"), _time);
 
     [Fact]

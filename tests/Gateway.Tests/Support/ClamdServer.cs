@@ -95,54 +95,11 @@ public sealed class ClamdServer : IDisposable
         Stop();
         File.Delete(SocketPath);
         // Debian installs it in /usr/sbin, which is not on every user's PATH.
-        var info = new ProcessStartInfo(File.Exists("/usr/sbin/clamd") ? "/usr/sbin/clamd" : "clamd")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo(File.Exists("/usr/sbin/clamd") ? "/usr/sbin/clamd" : "clamd");
         info.ArgumentList.Add("--config-file=" + Path.Combine(_directory.Path, "clamd.conf"));
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new InvalidOperationException("clamd did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("clamd is not installed: scripts/test installs it (apt-get install clamav-daemon)", e);
-        }
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        void Line(string? line)
-        {
-            if (line is null)
-            {
-                ready.TrySetException(new InvalidOperationException("clamd exited: " + string.Join("\n", output)));
-                return;
-            }
-            output.Enqueue(line);
-            // Printed after the database is loaded, just before clamd starts accepting (the sockets already queue).
-            if (line.StartsWith("Self checking every", StringComparison.Ordinal))
-                ready.TrySetResult();
-        }
-        process.OutputDataReceived += (_, e) => Line(e.Data);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-                output.Enqueue(e.Data);
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
-        try
-        {
-            if (!ready.Task.Wait(TimeSpan.FromSeconds(60)))
-                throw new InvalidOperationException("clamd did not get ready within 60 s: " + string.Join("\n", output));
-        }
-        catch (AggregateException e)
-        {
-            throw e.InnerException!;
-        }
+        // "Self checking every" is printed after the database is loaded, just before clamd accepts (the sockets already queue).
+        _process = ServerProcess.Start(info, line => line.StartsWith("Self checking every", StringComparison.Ordinal), TimeSpan.FromSeconds(60),
+            "scripts/test installs it (apt-get install clamav-daemon)");
     }
 
     /// <summary>Kills clamd and waits until it has gone.</summary>

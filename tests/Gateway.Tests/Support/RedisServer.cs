@@ -32,54 +32,12 @@ public sealed class RedisServer : IDisposable
 
     private void Start(int port)
     {
-        var info = new ProcessStartInfo("redis-server")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo("redis-server");
         foreach (var argument in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
                      "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "notice" })
             info.ArgumentList.Add(argument);
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("redis-server is not installed: scripts/test installs it (apt-get install redis-server)", e);
-        }
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                ready.TrySetException(new InvalidOperationException("redis-server exited: " + string.Join("\n", output)));
-                return;
-            }
-            output.Enqueue(e.Data);
-            if (e.Data.Contains("Ready to accept connections", StringComparison.Ordinal))
-                ready.TrySetResult();
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-                output.Enqueue(e.Data);
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
-        try
-        {
-            if (!ready.Task.Wait(TimeSpan.FromSeconds(20)))
-                throw new InvalidOperationException("redis-server did not get ready within 20 s: " + string.Join("\n", output));
-        }
-        catch (AggregateException e)
-        {
-            throw e.InnerException!;
-        }
+        _process = ServerProcess.Start(info, line => line.Contains("Ready to accept connections", StringComparison.Ordinal), TimeSpan.FromSeconds(20),
+            "scripts/test installs it (apt-get install redis-server)");
     }
 
     /// <summary>Brings a stopped server back on the same port (empty: nothing is saved).</summary>
