@@ -88,7 +88,7 @@ public sealed class BayesTests(State.RedisFixture redis) : IClassFixture<State.R
               thresholds: { add_header: 5 }
             state:
               backend: redis
-              redis: { endpoint: "127.0.0.1:{{redis.Server.Port}}", key_prefix: "{{prefix}}" }
+              redis: { endpoint: "127.0.0.1:{{redis.Server.Port}}", key_prefix: "{{prefix}}", timeout: 5s }
             """;
         await using var upstream = new FakeUpstream();
         await using var first = await GatewayHost.StartAsync(yaml, upstream);

@@ -46,7 +46,7 @@ public sealed class GreylistTests(RedisFixture redis) : IClassFixture<RedisFixtu
     }
 
     private string Yaml => $"""
-        state: {"{"} backend: redis, redis: {"{"} endpoint: "{redis.Server.Endpoint}", key_prefix: "gl{Guid.NewGuid():N}:" {"}"} {"}"}
+        state: {"{"} backend: redis, redis: {"{"} endpoint: "{redis.Server.Endpoint}", key_prefix: "gl{Guid.NewGuid():N}:", timeout: 5s {"}"} {"}"}
         pipeline:
           rcpt_to: [{"{"} type: greylist, delay: 5m, skip_spf_pass: false {"}"}]
         """;

@@ -8,8 +8,10 @@ public sealed class RateLimitTests(RedisFixture redis) : IClassFixture<RedisFixt
 {
     private readonly string _prefix = "e2e" + Guid.NewGuid().ToString("N")[..8] + ":";
 
-    private string RedisState(string onError = "allow", RedisServer? server = null) =>
-        $"state: {{ backend: redis, on_backend_error: {onError}, redis: {{ endpoint: \"{(server ?? redis.Server).Endpoint}\", key_prefix: \"{_prefix}\", timeout: 250ms }} }}\n";
+    /// <param name="timeout">Short where a test stops Redis and times the failure; else generous, so that a loaded machine's
+    /// slow answer is not taken for an outage (on_backend_error: allow would let the message through).</param>
+    private string RedisState(string onError = "allow", RedisServer? server = null, string timeout = "5s") =>
+        $"state: {{ backend: redis, on_backend_error: {onError}, redis: {{ endpoint: \"{(server ?? redis.Server).Endpoint}\", key_prefix: \"{_prefix}\", timeout: {timeout} }} }}\n";
 
     private const string MessagesPerSender = "pipeline:\n  mail_from: [{ type: rate_limit, name: msg-rate, key: sender, limit: 6, window: 1h }]\n";
 
@@ -82,7 +84,7 @@ public sealed class RateLimitTests(RedisFixture redis) : IClassFixture<RedisFixt
     public async Task Redis_stopped_mid_run_lets_mail_through_with_allow_and_recovers_when_it_returns()
     {
         using var own = RedisServer.Start();
-        await using var gateway = await GatewayHost.StartAsync(RedisState("allow", own) +
+        await using var gateway = await GatewayHost.StartAsync(RedisState("allow", own, "250ms") +
             "pipeline:\n  mail_from: [{ type: rate_limit, name: msg-rate, key: sender, limit: 2, window: 1h }]\n");
         Assert.StartsWith("250", await MailFromAsync(gateway.Port));
 
@@ -103,7 +105,7 @@ public sealed class RateLimitTests(RedisFixture redis) : IClassFixture<RedisFixt
     public async Task Redis_stopped_mid_run_defers_mail_with_tempfail()
     {
         using var own = RedisServer.Start();
-        await using var gateway = await GatewayHost.StartAsync(RedisState("tempfail", own) + MessagesPerSender);
+        await using var gateway = await GatewayHost.StartAsync(RedisState("tempfail", own, "250ms") + MessagesPerSender);
         Assert.StartsWith("250", await MailFromAsync(gateway.Port));
 
         own.Stop();
