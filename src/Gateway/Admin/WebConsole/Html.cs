@@ -52,7 +52,8 @@ public readonly struct Html
             else
                 visible.Append(c);
         }
-        return new Html(Encoder.Encode(visible.ToString()));
+        // The encoder writes a line break as &#xA;: lines are encoded one by one, so that the page source reads as the text.
+        return new Html(keepLines ? string.Join('\n', visible.ToString().Split('\n').Select(Encoder.Encode)) : Encoder.Encode(visible.ToString()));
     }
 
     public override string ToString() => _value ?? "";
