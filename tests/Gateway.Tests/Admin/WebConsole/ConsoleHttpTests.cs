@@ -186,6 +186,26 @@ public class ConsoleHttpTests
     }
 
     [Fact]
+    public async Task A_reload_that_removes_a_user_ends_that_users_session_and_the_user_cannot_log_in_again()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        using var alice = await site.LoggedInAsync();
+        using var bob = await site.LoggedInAsync("bob", ConsoleSite.BobPassword);
+        Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync("/rules")).StatusCode);
+
+        var path = Path.Combine(site.Gateway.Directory, "gateway.yaml");
+        File.WriteAllLines(path, File.ReadAllLines(path).Where(l => !l.Contains("name: bob", StringComparison.Ordinal)));
+        Assert.True(site.Gateway.Server.Reload());
+
+        using var ended = await bob.GetAsync("/rules");
+        Assert.Equal(HttpStatusCode.Redirect, ended.StatusCode);
+        Assert.StartsWith("/login", ended.Headers.Location!.PathAndQuery);
+        using var again = await ConsoleSite.LogInAsync(bob, "bob", ConsoleSite.BobPassword);
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/rules")).StatusCode);
+    }
+
+    [Fact]
     public async Task Without_a_tracking_store_the_message_pages_say_so()
     {
         await using var site = await ConsoleSite.StartAsync(tracking: false);
