@@ -72,6 +72,10 @@ public class ConsoleConfigTests
         var (exit, output, _) = CliRunner.Invoke("check", "--config", path);
         Assert.Equal(0, exit);
         Assert.Contains("admin: http://0.0.0.0:8025 (metrics, health); web console on for alice; warning: passwords cross the network in clear text (set admin.tls)", output);
+        var (_, effective, _) = CliRunner.Invoke("config", "--config", path);
+        Assert.Contains("admin.users = alice (web console on)", effective);
+        Assert.Contains("admin.lockout = failures 5, duration 15m, delay 1s", effective);
+        Assert.DoesNotContain("pbkdf2", effective);
     }
 
     [Fact]
