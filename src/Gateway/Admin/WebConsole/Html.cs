@@ -47,6 +47,8 @@ public readonly struct Html
                 visible.Append(c);
             else if (keepLines && c == '\r')
                 continue;
+            else if (c == '\t')
+                visible.Append(' '); // a folded header's tab: white space, not worth an escape
             else if (Logging.LogText.NeedsEscape(c))
                 visible.Append(c < 0x100 ? $"\\x{(int)c:x2}" : $"\\u{{{(int)c:x4}}}");
             else

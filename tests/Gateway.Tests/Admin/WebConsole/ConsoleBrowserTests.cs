@@ -17,6 +17,8 @@ public partial class ConsoleBrowserTests(Browser browser)
         await using var site = await ConsoleSite.StartAsync("  lockout: { failures: 3, duration: 15m, delay: 1ms }\n");
         browser.LogIn(site.Uri, "alice", ConsoleSite.AlicePassword);
         Assert.Equal("Dashboard", browser.Text("h1"));
+        // The inline stylesheet applies: the Content-Security-Policy names it by its hash.
+        Assert.Equal("rgba(29, 35, 48, 1)", browser.Find("header").GetCssValue("background-color"));
         browser.ClickAndLoad(browser.Find("header button")); // log out
         Assert.Equal("Log in", browser.Text("h1"));
 
