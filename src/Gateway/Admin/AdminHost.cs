@@ -30,17 +30,33 @@ public sealed class AdminHost : IAsyncDisposable
     public static async Task<AdminHost> StartAsync(AdminConfig config, GatewayServer server, ILoggerFactory loggerFactory, params IAdminEndpoints[] extra)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        var certificate = config.Tls is { } tls ? WebConsole.ConsoleHosting.LoadCertificate(tls) : null;
         builder.WebHost.UseKestrelCore().ConfigureKestrel(o =>
         {
             o.AddServerHeader = false;
             foreach (var endpoint in config.Listen)
-                o.Listen(endpoint);
+            {
+                if (certificate is null)
+                    o.Listen(endpoint);
+                else
+                    o.Listen(endpoint, l => l.UseHttps(certificate));
+            }
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(loggerFactory);
+        WebConsole.ConsoleEndpoints? console = null;
+        if (config.ConsoleEnabled)
+        {
+            console = new WebConsole.ConsoleEndpoints(() => server.CurrentConfig, config, new WebConsole.LoginThrottle(config.Lockout, TimeProvider.System),
+                loggerFactory.CreateLogger("console"), TimeProvider.System);
+            WebConsole.ConsoleHosting.AddServices(builder.Services, config, console);
+        }
         var app = builder.Build();
-        app.UseRouting();
-        IAdminEndpoints[] groups = [new MetricsEndpoints(() => server.CurrentConfig), new HealthEndpoints(new GatewayHealth(server)), .. extra];
+        if (console is not null)
+            WebConsole.ConsoleHosting.UseMiddleware(app);
+        else
+            app.UseRouting();
+        IAdminEndpoints[] groups = [new MetricsEndpoints(() => server.CurrentConfig), new HealthEndpoints(new GatewayHealth(server)), .. (console is null ? extra : [console, .. extra])];
         foreach (var group in groups)
             group.Map(app);
         try

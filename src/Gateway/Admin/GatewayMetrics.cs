@@ -143,6 +143,10 @@ public static class GatewayMetrics
         child.Inc();
     }
 
+    /// <summary>gateway_rule_matches_total for one rule and mode since start (the web console's rules page).</summary>
+    public static long RuleMatchCount(string rule, Rules.RuleMode mode) =>
+        RuleMatchesBy.TryGetValue((rule, mode), out var child) ? (long)child.Value : 0;
+
     public static string OutcomeLabel(TransactionOutcome outcome) => outcome switch
     {
         TransactionOutcome.Delivered => "delivered",

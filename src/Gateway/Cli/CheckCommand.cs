@@ -19,6 +19,8 @@ public static class CheckCommand
         stdout.WriteLine(config.Upstream.Directory is { } dir
             ? $"  upstream: directory {dir}"
             : $"  upstream: {string.Join(", ", config.Upstream.Hosts)} (tls {config.Upstream.Tls.ToString().ToLowerInvariant()})");
+        if (config.Admin is { } admin)
+            stdout.WriteLine(AdminLine(admin));
         WarnUnreachable(config, stderr);
         return 0;
     }
@@ -32,6 +34,18 @@ public static class CheckCommand
             if (warning is not null)
                 stderr.WriteLine($"warning: {warning}");
         }
+    }
+
+    /// <summary>"admin: http://127.0.0.1:8025 (metrics, health); web console off: no admin.users".</summary>
+    private static string AdminLine(Admin.AdminConfig admin)
+    {
+        var scheme = admin.Tls is null ? "http" : "https";
+        var where = string.Join(", ", admin.Listen.Select(ep => $"{scheme}://{ep}"));
+        if (!admin.ConsoleEnabled)
+            return $"  admin: {where} (metrics, health); web console off: no admin.users";
+        var plain = admin.Tls is null && admin.Listen.Any(ep => !System.Net.IPAddress.IsLoopback(ep.Address))
+            ? "; warning: passwords cross the network in clear text (set admin.tls)" : "";
+        return $"  admin: {where} (metrics, health); web console on for {string.Join(", ", admin.Users.Select(u => u.Name))}{plain}";
     }
 
     /// <summary>Every error as file:line:column, then a count.</summary>

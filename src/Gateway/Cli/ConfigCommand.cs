@@ -96,5 +96,12 @@ public static class ConfigCommand
         yield return ("logging.format", E(c.Logging.Format));
         yield return ("logging.level", Logging.LogLevels.Name(c.Logging.Level));
         yield return ("admin.listen", c.Admin is { } admin ? L(admin.Listen) : "off");
+        if (c.Admin is { } console)
+        {
+            // Names only: the hashes stay in gateway.yaml.
+            yield return ("admin.users", console.ConsoleEnabled ? string.Join(", ", console.Users.Select(u => u.Name)) + " (web console on)" : "none (web console off)");
+            yield return ("admin.tls", console.Tls is { } adminTls ? $"{adminTls.CertificatePath}, {adminTls.KeyPath}" : "off");
+            yield return ("admin.lockout", $"failures {console.Lockout.Failures}, duration {D(console.Lockout.Duration)}, delay {D(console.Lockout.Delay)}");
+        }
     }
 }

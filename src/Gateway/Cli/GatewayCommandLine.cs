@@ -5,7 +5,8 @@ namespace Gateway.Cli;
 /// <summary>The <c>gateway</c> command line: run, check (and --help, --version from System.CommandLine).</summary>
 public static class GatewayCommandLine
 {
-    public static RootCommand Build(TextWriter? output = null, TextWriter? error = null)
+    /// <param name="input">What <c>passwd</c> reads the password from; null: standard input (or a prompt).</param>
+    public static RootCommand Build(TextWriter? output = null, TextWriter? error = null, TextReader? input = null)
     {
         var stdout = output ?? Console.Out;
         var stderr = error ?? Console.Error;
@@ -111,7 +112,10 @@ public static class GatewayCommandLine
         learn.SetAction((parse, cancellationToken) => LearnCommand.RunAsync(parse.GetValue(learnConfig)!, parse.GetValue(learnSpam) ?? [],
             parse.GetValue(learnHam) ?? [], parse.GetValue(learnForget), stdout, stderr, cancellationToken));
 
-        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, configCommand, explain, testRules, quarantine, track, learn };
+        var passwd = new Command("passwd", "Print a password hash for admin.users (reads the password from standard input, or asks for it)");
+        passwd.SetAction(_ => PasswdCommand.Run(input, stdout, stderr));
+
+        return new RootCommand("Gateway: an SMTP security filtering proxy for the edge of a mail system") { run, check, configCommand, explain, testRules, quarantine, track, learn, passwd };
     }
 
     private static Option<string> ConfigOption() => new("--config", "-c")

@@ -50,7 +50,7 @@ public static partial class ConfigLoader
         var authentication = ReadAuthentication(top.Mapping("authentication"), baseDirectory);
         var state = ReadState(top.Mapping("state"));
         var signing = ReadSigning(top.Mapping("signing"), baseDirectory);
-        var admin = ReadAdmin(top);
+        var admin = ReadAdmin(top, baseDirectory);
         var tracking = top.Get("tracking") is null ? null : ReadTracking(top.Mapping("tracking"), baseDirectory);
         top.RejectUnknownKeys();
 

@@ -30,6 +30,12 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public string Directory => _directory.Path;
 
+    /// <summary>The admin listener (metrics, health, web console), started when the YAML has an <c>admin</c> section.</summary>
+    public Gateway.Admin.AdminHost? Admin { get; private set; }
+
+    /// <summary>http://127.0.0.1:PORT (https with admin.tls) of <see cref="Admin"/>.</summary>
+    public Uri AdminUri => new($"{(Config.Admin?.Tls is null ? "http" : "https")}://{Admin?.Endpoints[0] ?? throw new InvalidOperationException("no admin section")}");
+
     /// <summary>
     /// Starts a gateway. <paramref name="yaml"/> is appended to a base configuration (listen on port 0, relay for
     /// example.test); <paramref name="upstream"/> is used for `upstream.hosts` unless the YAML has an upstream.
@@ -59,11 +65,16 @@ public sealed class GatewayHost : IAsyncDisposable
         var logs = new LogCollector();
         var server = new GatewayServer(result.Config!, loggerFactory ?? logs.Factory, configPath: configPath);
         await server.StartAsync();
-        return new GatewayHost(server, result.Config!, directory, logs);
+        var host = new GatewayHost(server, result.Config!, directory, logs);
+        if (result.Config!.Admin is { } admin)
+            host.Admin = await Gateway.Admin.AdminHost.StartAsync(admin, server, loggerFactory ?? logs.Factory);
+        return host;
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (Admin is not null)
+            await Admin.DisposeAsync();
         await _server.DisposeAsync();
         _directory.Dispose();
     }

@@ -28,6 +28,21 @@ public abstract class TrackingStoreContract
         return store;
     }
 
+    [Fact]
+    public async Task Counts_per_hour_by_outcome_and_the_top_deciders_and_refused_clients_for_the_dashboard()
+    {
+        var store = await FilledAsync(NewStore());
+        var stats = new TrackingStats(store.Db);
+        var perHour = await stats.PerHourAsync(Now.AddHours(-24), CancellationToken.None);
+        Assert.Equal(["05:00 delivered 1", "06:00 rejected 1", "07:00 tempfailed 1", "08:00 quarantined 1"],
+            perHour.OrderBy(h => h.Hour).Select(h => $"{h.Hour.UtcDateTime:HH:mm} {h.Outcome} {h.Count}"));
+        Assert.Equal(["08:00 quarantined 1"], (await stats.PerHourAsync(Now, CancellationToken.None)).Select(h => $"{h.Hour.UtcDateTime:HH:mm} {h.Outcome} {h.Count}"));
+        var deciders = await stats.TopDecidersAsync(Now.AddHours(-24), 10, CancellationToken.None);
+        Assert.Equal(["rule:hold-invoices quarantined 1", "rule:no-lottery rejected 1", "upstream tempfailed 1"], deciders.Select(k => $"{k.Key} {k.Outcome} {k.Count}"));
+        var clients = await stats.TopRefusedClientsAsync(Now.AddHours(-24), 10, CancellationToken.None);
+        Assert.Equal("refused 2", $"{Assert.Single(clients).Outcome} {clients[0].Count}");
+    }
+
     private static async Task<string[]> IdsAsync(TrackingStore store, TrackingQuery query) =>
         [.. (await store.SearchAsync(query, CancellationToken.None)).Select(t => t.Id)];
 

@@ -1,0 +1,147 @@
+using System.Security.Claims;
+using Gateway.Configuration;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Admin.WebConsole;
+
+/// <summary>
+/// The web console's routes: /login and /logout, and behind the login the dashboard, rules, messages and quarantine
+/// pages. Users are read from the configuration in force (a reload that removes a user or changes a password ends
+/// that user's sessions at their next request). Every POST checks the antiforgery token first.
+/// </summary>
+public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig startConfig, LoginThrottle throttle, ILogger logger, TimeProvider time) : IAdminEndpoints
+{
+    public const string StampClaim = "gateway:stamp";
+
+    /// <summary>One password check at a time: login attempts cannot take both cores from mail.</summary>
+    private readonly SemaphoreSlim _verify = new(1, 1);
+
+    /// <summary>Checked against when the name is unknown, so that an unknown name costs as long as a wrong password.</summary>
+    private readonly PasswordHash _decoy = PasswordHash.Create(Guid.NewGuid().ToString(), PasswordHash.DefaultIterations);
+
+    public IReadOnlyList<ConsoleUser> Users => (config().Admin ?? startConfig).Users;
+
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/login", context => LoginPageAsync(context, null, 200));
+        routes.MapPost("/login", LoginAsync);
+        routes.MapPost("/logout", async context =>
+        {
+            if (!await ValidAsync(context).ConfigureAwait(false))
+                return;
+            await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
+            context.Response.Redirect("/login");
+        });
+
+        var pages = routes.MapGroup("").RequireAuthorization();
+        var dashboard = new DashboardPage(config, time);
+        pages.MapGet("/", dashboard.RenderAsync);
+        pages.MapGet("/rules", context => RulesPage.RenderAsync(context, config()));
+        var messages = new MessagePages(config);
+        pages.MapGet("/messages", messages.SearchAsync);
+        pages.MapGet("/messages/{id}", (HttpContext context, string id) => messages.ShowAsync(context, id));
+        var quarantine = new QuarantinePages(config, logger);
+        pages.MapGet("/quarantine", quarantine.ListAsync);
+        pages.MapGet("/quarantine/{id}", (HttpContext context, string id) => quarantine.ShowAsync(context, id));
+        pages.MapPost("/quarantine/{id}/release", async (HttpContext context, string id) =>
+        {
+            if (await ValidAsync(context).ConfigureAwait(false))
+                await quarantine.ActAsync(context, id, release: true).ConfigureAwait(false);
+        });
+        pages.MapPost("/quarantine/{id}/delete", async (HttpContext context, string id) =>
+        {
+            if (await ValidAsync(context).ConfigureAwait(false))
+                await quarantine.ActAsync(context, id, release: false).ConfigureAwait(false);
+        });
+    }
+
+    /// <summary>Checks the antiforgery token of a POST; answers 400 and returns false when it is missing or wrong.</summary>
+    public static async Task<bool> ValidAsync(HttpContext context)
+    {
+        try
+        {
+            await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context).ConfigureAwait(false);
+            return true;
+        }
+        catch (AntiforgeryValidationException)
+        {
+            await ConsoleLayout.WriteNoticeAsync(context, "Refused", Html.Of($"This form was not sent by this console (its anti-forgery token is missing or out of date). Go back, reload the page and try again."), 400).ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private Task LoginPageAsync(HttpContext context, string? error, int status)
+    {
+        var returnUrl = LocalUrl(context.Request.Query["return"].ToString());
+        var message = error is null ? Html.Empty : Html.Of($"<p class=\"error\" id=\"login-error\">{error}</p>");
+        return ConsoleLayout.WriteAsync(context, "Log in", Html.Of($"""
+            <div class="login"><h1>Log in</h1>{message}
+            <form method="post" action="/login?return={Uri.EscapeDataString(returnUrl)}">{ConsoleLayout.TokenField(context)}
+            <label>User <input name="user" id="user" autocomplete="username" required maxlength="64"></label>
+            <label>Password <input name="password" id="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
+            <button type="submit" id="login">Log in</button></form></div>
+            """), status);
+    }
+
+    private async Task LoginAsync(HttpContext context)
+    {
+        if (!context.Request.HasFormContentType || !await ValidAsync(context).ConfigureAwait(false))
+        {
+            if (!context.Response.HasStarted)
+                context.Response.StatusCode = 400;
+            return;
+        }
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        var name = form["user"].ToString();
+        var password = form["password"].ToString();
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var user = name.Length <= 64 && password.Length <= 1024 ? Users.FirstOrDefault(u => u.Name == name) : null;
+        if (throttle.Locked(user?.Name, address) is { } locked)
+        {
+            logger.LogWarning("console login refused user={User} client={Client}: {What} locked out after repeated failures", name, address, locked);
+            await Task.Delay(throttle.Policy.Delay, time, context.RequestAborted).ConfigureAwait(false);
+            await LoginPageAsync(context, "Too many failed logins: try again later.", 429).ConfigureAwait(false);
+            return;
+        }
+        bool ok;
+        await _verify.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            ok = (user?.PasswordHash ?? _decoy).Verify(password) && user is not null;
+        }
+        finally
+        {
+            _verify.Release();
+        }
+        if (!ok)
+        {
+            var nowLocked = throttle.Failed(user?.Name, address);
+            logger.LogWarning("console login failed user={User} client={Client}{Locked}", name, address,
+                nowLocked is null ? "" : $"; {nowLocked} locked out for {throttle.Policy.Duration}");
+            await Task.Delay(throttle.Policy.Delay, time, context.RequestAborted).ConfigureAwait(false);
+            await LoginPageAsync(context, "Wrong user name or password.", 401).ConfigureAwait(false);
+            return;
+        }
+        throttle.Succeeded(user!.Name, address);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name), new Claim(StampClaim, user.PasswordHash.Stamp)], CookieAuthenticationDefaults.AuthenticationScheme);
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity)).ConfigureAwait(false);
+        logger.LogInformation("console login user={User} client={Client}", user.Name, address);
+        context.Response.Redirect(LocalUrl(context.Request.Query["return"].ToString()));
+    }
+
+    /// <summary>A session stays valid while its user is configured with the same password.</summary>
+    public bool StillValid(ClaimsPrincipal principal) =>
+        principal.Identity?.Name is { } name && Users.FirstOrDefault(u => u.Name == name) is { } user
+        && principal.FindFirst(StampClaim)?.Value == user.PasswordHash.Stamp;
+
+    /// <summary>Only a path on this console (not "//host" or "/\host", which browsers take as another site).</summary>
+    public static string LocalUrl(string? url) =>
+        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || url[1] is not '/' and not '\\') && !url.Any(char.IsControl) ? url : "/";
+}
