@@ -14,7 +14,7 @@ public sealed class RealtimeRelay(IUpstream upstream) : IRecipientRelay
 
     /// <summary>The relay for a connection, or null when its configuration sends the whole message at the end of DATA.</summary>
     public static RealtimeRelay? For(Connection connection) =>
-        connection.Config.Upstream.Recipients == Configuration.UpstreamRecipients.Realtime && connection.Upstream is RoutedUpstream or IRealtimeUpstream
+        connection.Config.Upstream.Recipients == Configuration.UpstreamRecipients.Realtime && connection.Upstream is RoutedUpstream { Realtime: true } or IRealtimeUpstream
             ? new RealtimeRelay(connection.Upstream)
             : null;
 

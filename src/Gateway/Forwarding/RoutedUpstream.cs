@@ -64,6 +64,9 @@ public sealed class RoutedUpstream : IUpstream
             : new SmtpUpstream(config, _localDomain, _logger, _time));
     }
 
+    /// <summary>Whether a route relays per recipient (SMTP); false when every route is a directory.</summary>
+    public bool Realtime => _routes.Values.Any(e => e.Upstream is IRealtimeUpstream);
+
     /// <summary>The routes of this configuration, by domain.</summary>
     public RouteTable Table => _table;
 

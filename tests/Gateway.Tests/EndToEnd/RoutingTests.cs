@@ -212,4 +212,24 @@ public class RoutingTests
         Assert.Equal(["Subject: b before", "Subject: b in the old session"], b.Messages.Select(m => m.Text.Split("\r\n").First(l => l.StartsWith("Subject:", StringComparison.Ordinal))));
         Assert.Contains("Subject: b after", Assert.Single(b2.Messages).Text);
     }
+
+    [Fact]
+    public async Task A_directory_route_beside_a_realtime_smtp_route_stores_its_mail_at_the_end_of_data()
+    {
+        await using var a = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(Yaml(a.HostPort, "unused:25", "realtime").Replace("hosts: [\"unused:25\"]", "directory: b-mail", StringComparison.Ordinal));
+        await using var c = await OpenAsync(gateway);
+
+        Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test>"));
+        Assert.StartsWith("250", await c.CommandAsync("RCPT TO:<carol@b.test>"));
+        Assert.Equal("452 4.5.3 Recipients of a.test must be sent in a separate transaction", await c.CommandAsync("RCPT TO:<bob@a.test>"));
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok: stored as", await c.CommandAsync("Subject: for b\r\n\r\nHello.\r\n."));
+        Assert.StartsWith("250", await SendAsync(c, "for a", "bob@a.test"));
+
+        var stored = Assert.Single(Directory.GetFiles(Path.Combine(gateway.Directory, "b-mail"), "*.eml"));
+        Assert.Contains("Subject: for b", await File.ReadAllTextAsync(stored));
+        Assert.Equal(["bob@a.test"], Assert.Single(a.Messages).RcptTo);
+        Assert.Equal(1, a.Connections); // the b.test transaction never opened one
+    }
 }
