@@ -13,6 +13,8 @@ public static class CheckCommand
             return 1;
         }
         var config = result.Config!;
+        foreach (var warning in result.Warnings)
+            stderr.WriteLine(warning);
         stdout.WriteLine($"{configPath}: OK");
         stdout.WriteLine($"  listen: {string.Join(", ", config.Server.Listen)}  hostname: {config.Server.Hostname}  tls: {(config.Server.Tls is null ? "off" : "STARTTLS")}");
         stdout.WriteLine($"  relay domains: {string.Join(", ", config.Relay.Domains)}  relay networks: {config.Relay.Networks.Count}");
@@ -21,6 +23,11 @@ public static class CheckCommand
             : $"  upstream: {string.Join(", ", config.Upstream.Hosts)} (tls {config.Upstream.Tls.ToString().ToLowerInvariant()})");
         if (config.Admin is { } admin)
             stdout.WriteLine(AdminLine(admin));
+        foreach (var route in config.Upstream.Routes.Routes)
+        {
+            var u = route.Upstream;
+            stdout.WriteLine($"  route {route.Name}: {string.Join(", ", route.Domains)} -> " + (u.Directory is { } d ? $"directory {d}" : $"{string.Join(", ", u.Hosts)} (tls {u.Tls.ToString().ToLowerInvariant()})"));
+        }
         WarnUnreachable(config, stderr);
         return 0;
     }

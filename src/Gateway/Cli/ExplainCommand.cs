@@ -160,6 +160,8 @@ public static class ExplainCommand
             report.Recipients.Add(new RecipientLine(to, reply.IsPositive ? reply.ToString()
                 : connection.LastRefusalBy is { } by ? $"{reply} (by {by})" : reply.ToString()));
         }
+        if (connection.Transaction is { Route: { } route })
+            report.Route = RouteLine(connection.Config.Upstream, route);
         if (connection.Transaction is not { Recipients.Count: > 0 })
         {
             // Every recipient refused: what the client is told is the refusal (a sender retries a 4xx).
@@ -193,6 +195,14 @@ public static class ExplainCommand
         report.Verdict = "forward";
         report.Reply = "the upstream's reply (the message would be forwarded)";
         report.DecidedBy = "upstream";
+    }
+
+    /// <summary>Where the transaction's mail would go: the route's name and its hosts or directory.</summary>
+    private static string RouteLine(UpstreamConfig upstream, string route)
+    {
+        var settings = upstream.Routes.Routes.FirstOrDefault(r => r.Name == route)?.Upstream ?? upstream;
+        var target = settings.Directory is { } directory ? $"directory {directory}" : string.Join(", ", settings.Hosts);
+        return $"{route} ({target})";
     }
 
     /// <summary>The file as a client would send it in DATA: CRLF lines, dots stuffed, ended with a dot line.</summary>
@@ -256,6 +266,8 @@ public static class ExplainCommand
         public IReadOnlyList<string> Headers { get; set; } = [];
         public IReadOnlyList<AuthLine> Authentication { get; set; } = [];
         public int DnsQueries { get; set; }
+        /// <summary>The upstream route of the accepted recipients ("default (10.0.0.25:25)").</summary>
+        public string Route { get; set; } = "";
 
         public void Final(Core.Reply reply, string phase, string by)
         {
@@ -298,6 +310,8 @@ public static class ExplainCommand
             o.WriteLine($"score    {Score:0.##}");
             o.WriteLine($"verdict  {Verdict}{(StoppedAt.Length > 0 ? $" at {StoppedAt}" : "")} (decided by {DecidedBy})");
             o.WriteLine($"reply    {Reply}");
+            if (Route.Length > 0)
+                o.WriteLine($"route    {Route}");
             if (Headers.Count > 0)
             {
                 o.WriteLine("headers added");

@@ -25,6 +25,8 @@ public static class RunCommand
         using var logging = new Logging.GatewayLoggerProvider(config.Logging);
         using var loggerFactory = Logging.GatewayLoggerProvider.CreateFactory(logging);
         var logger = loggerFactory.CreateLogger("gateway");
+        foreach (var warning in result.Warnings)
+            logger.LogWarning("{Warning}", warning.ToString());
         await using var server = new GatewayServer(config, loggerFactory, configPath: configPath);
         logging.Follow(server);
 

@@ -39,7 +39,7 @@ public static partial class ConfigLoader
         var server = ReadServer(top.Mapping("server"), baseDirectory);
         var limits = ReadLimits(top.Mapping("limits"));
         var relay = ReadRelay(top.Mapping("relay"));
-        var upstream = ReadUpstream(top.Mapping("upstream"), baseDirectory);
+        var upstream = ReadUpstream(top.Mapping("upstream"), baseDirectory, relay);
         var pipeline = ReadPipeline(top.Mapping("pipeline"), baseDirectory);
         var rules = ReadRules(top.Mapping("rules"), baseDirectory, errors);
         var mime = ReadMime(top.Mapping("mime"));
@@ -77,7 +77,7 @@ public static partial class ConfigLoader
             foreach (var rule in rules.Set.Rules.Where(r => r.Action == Rules.RuleAction.Quarantine))
                 errors.Errors.Add(new ConfigError(rule.File, rule.Line, 1, $"rule '{rule.Id}' quarantines, but gateway.yaml has no 'quarantine.directory'"));
         }
-        return errors.Errors.Count == 0 ? new ConfigResult(config, []) : new ConfigResult(null, errors.Errors);
+        return errors.Errors.Count == 0 ? new ConfigResult(config, []) { Warnings = errors.Warnings } : new ConfigResult(null, errors.Errors);
     }
 
     private static ServerConfig ReadServer(YamlMappingReader r, string baseDirectory)
@@ -175,7 +175,7 @@ public static partial class ConfigLoader
         return new RelayConfig(domains.Distinct().ToArray(), networks);
     }
 
-    private static UpstreamConfig ReadUpstream(YamlMappingReader r, string baseDirectory)
+    private static UpstreamConfig ReadUpstream(YamlMappingReader r, string baseDirectory, RelayConfig relay)
     {
         var hosts = new List<HostPort>();
         var hostItems = r.StringList("hosts");
@@ -201,6 +201,7 @@ public static partial class ConfigLoader
             PoolSize: r.Int("pool_size", 16, 0, 10_000),
             IdleTimeout: r.Duration("idle_timeout", TimeSpan.FromSeconds(30)),
             Recipients: ReadUpstreamRecipients(r));
+        config = config with { Routes = ReadRoutes(r, config, baseDirectory, relay) };
         r.RejectUnknownKeys();
         return config;
     }

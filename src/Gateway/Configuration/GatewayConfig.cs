@@ -109,7 +109,11 @@ public sealed record UpstreamConfig(
     TimeSpan Timeout,
     int PoolSize,
     TimeSpan IdleTimeout,
-    UpstreamRecipients Recipients = UpstreamRecipients.Realtime);
+    UpstreamRecipients Recipients = UpstreamRecipients.Realtime)
+{
+    /// <summary>upstream.routes: recipient domains sent elsewhere; every other domain takes these settings.</summary>
+    public Forwarding.RouteTable Routes { get; init; } = Forwarding.RouteTable.Empty;
+}
 
 /// <summary>
 /// When recipients are relayed upstream: each as the client names it, its reply the upstream's (realtime), or all at

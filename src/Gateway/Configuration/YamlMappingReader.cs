@@ -21,6 +21,11 @@ internal sealed class ConfigErrorSink(string file, HashSet<string>? dependencies
 
     public void Add(YamlNode? node, string message) =>
         Errors.Add(new ConfigError(File, node?.Start.Line ?? 1, node?.Start.Column ?? 1, message));
+
+    public List<ConfigError> Warnings { get; } = [];
+
+    public void Warn(YamlNode? node, string message) =>
+        Warnings.Add(new ConfigError(File, node?.Start.Line ?? 1, node?.Start.Column ?? 1, message, "warning"));
 }
 
 /// <summary>

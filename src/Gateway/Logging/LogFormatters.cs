@@ -137,6 +137,8 @@ public sealed class JsonLogFormatter : ILogFormatter
         }
         w.WriteEndArray();
         w.WriteString("rules", r.RuleSet);
+        if (r.Route is not null)
+            w.WriteString("route", r.Route);
         w.WriteString("upstream", r.Upstream);
         w.WriteString("auth", r.Auth);
         w.WriteNumber("dns", r.DnsQueries);

@@ -88,6 +88,8 @@ public sealed class TransactionLogEntry(TransactionRecord record) : IReadOnlyLis
         sb.Append(" symbols=");
         LogText.AppendQuoted(sb, string.Join(", ", r.Symbols), 2000);
         sb.Append(" rules=").Append(r.RuleSet);
+        if (r.Route is not null)
+            sb.Append(" route=").Append(r.Route);
         sb.Append(" upstream=");
         LogText.AppendQuoted(sb, r.Upstream);
         sb.Append(" auth=");

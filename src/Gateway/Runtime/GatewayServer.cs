@@ -67,10 +67,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _smtp = new SmtpServerContext(() => Volatile.Read(ref _snapshot), _limiter, _lifetime, certificates, _logger, Transactions, _time);
     }
 
-    public static IUpstream CreateUpstream(GatewayConfig config, ILogger logger, TimeProvider? time = null) =>
-        config.Upstream.Directory is { } directory
-            ? new DirectoryUpstream(directory)
-            : new SmtpUpstream(config.Upstream, config.Server.Hostname, logger, time);
+    public static IUpstream CreateUpstream(GatewayConfig config, ILogger logger, TimeProvider? time = null) => new RoutedUpstream(config, logger, time);
 
     /// <summary>
     /// Where every finished transaction goes: the log line first, then whatever else is added (metrics, tracking).
@@ -108,9 +105,12 @@ public sealed class GatewayServer : IAsyncDisposable
                 Admin.GatewayMetrics.ConfigReloadFailed();
                 return false;
             }
-            // A changed upstream gets a new connection pool; sessions that started with the old one keep it.
+            // A changed route gets a new connection pool, unchanged routes keep theirs; sessions that started with
+            // the old ones keep them.
             var upstream = current.Upstream;
-            if (upstream is null || Describe(current.Config.Upstream) != Describe(result.Config!.Upstream))
+            if (upstream is RoutedUpstream routed)
+                upstream = routed.Next(result.Config!);
+            else if (upstream is null || Describe(current.Config.Upstream) != Describe(result.Config!.Upstream))
             {
                 // The old pool closes its idle connections now, and the rest as they come back.
                 if (current.Upstream is { } old)
@@ -178,8 +178,7 @@ public sealed class GatewayServer : IAsyncDisposable
         return changed;
     }
 
-    private static string Describe(UpstreamConfig u) =>
-        $"{string.Join(",", u.Hosts)}|{u.Directory}|{u.Tls}|{u.VerifyCertificate}|{u.Timeout}|{u.PoolSize}|{u.IdleTimeout}";
+    private static string Describe(UpstreamConfig u) => RouteTable.Describe(u);
 
     /// <summary>
     /// Watches the files of <paramref name="config"/>; the new watcher starts before the old one stops, and both

@@ -195,7 +195,7 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         return SessionResponse.Say(RecipientOk);
     }
 
-    /// <summary>A delayed rejection, the recipient limit, relay control, the rcpt_to filters, then the relay upstream.</summary>
+    /// <summary>A delayed rejection, the recipient limit, relay control, the rcpt_to filters, the route, then the relay upstream.</summary>
     private async ValueTask<(Reply? Reply, bool Close)> DecideRecipientAsync(Transaction transaction, SmtpPath path, CancellationToken cancellationToken)
     {
         var config = Connection.Config;
@@ -209,6 +209,13 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
             (refusal, close) = await SessionPhases.RunEnvelopePhaseAsync(Connection, transaction, Phase.RcptTo, path, cancellationToken).ConfigureAwait(false);
         if (path.IsBarePostmaster)
             path = path with { Domain = config.Relay.Domains.FirstOrDefault() ?? config.Server.Hostname };
+        // One route per transaction (upstream.routes): nothing is ever delivered to one upstream and not the other.
+        var route = config.Upstream.Routes.NameFor(path);
+        if (refusal is null && transaction.Route is { } current && current != route)
+        {
+            Connection.LastRefusalBy = "route";
+            refusal = Forwarding.RouteTable.SeparateTransaction(path);
+        }
         if (refusal is null && Relay is not null)
         {
             Connection.LastRefusalBy = "upstream";
@@ -221,6 +228,7 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         }
         if (!transaction.Recipients.Any(r => string.Equals(r.Address, path.Address, StringComparison.OrdinalIgnoreCase)))
             transaction.Recipients.Add(path);
+        transaction.Route ??= route;
         return (null, false);
     }
 

@@ -61,6 +61,12 @@ public sealed class Transaction : IDisposable
     /// </summary>
     public Forwarding.UpstreamTransaction? Upstream { get; set; }
 
+    /// <summary>
+    /// The upstream route (upstream.routes) of the accepted recipients, set by the first one: a transaction never
+    /// spans two routes. Null until a recipient is accepted.
+    /// </summary>
+    public string? Route { get; set; }
+
     public void Dispose()
     {
         Upstream?.Abandon(); // RSET upstream unless the message was sent: nothing is delivered

@@ -84,6 +84,9 @@ public sealed record TransactionRecord
     /// <summary>What happened upstream, or why nothing was sent ("10.0.0.25:25 accepted", "not forwarded").</summary>
     public string Upstream { get; init; } = "";
 
+    /// <summary>The upstream route (upstream.routes) of the accepted recipients; null when no routes are configured or none was accepted.</summary>
+    public string? Route { get; init; }
+
     /// <summary>"spf=pass dkim=pass dmarc=pass".</summary>
     public string Auth { get; init; } = "";
 

@@ -51,6 +51,7 @@ public static class TransactionRecords
             Symbols = transaction.Evaluation.Symbols,
             Reply = last,
             Upstream = upstream,
+            Route = connection.Config.Upstream.Routes.IsEmpty ? null : transaction.Route,
             Auth = string.Join(" ", Authentication.AuthenticationReport.Results(transaction.Authentication).Select(r => $"{r.Method}={r.Result}")),
             DnsQueries = transaction.Authentication.Dns.Count,
             RuleSet = connection.Config.Rules.Set.Hash,

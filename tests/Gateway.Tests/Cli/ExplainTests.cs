@@ -138,4 +138,24 @@ public class ExplainTests
             Assert.Contains("spf    temperror", second);
         }
     }
+
+    [Fact]
+    public void Shows_the_route_and_refuses_a_recipient_of_another_route_as_a_client_would_hear_it()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.Write("gateway.yaml", """
+            relay: { domains: [a.test, b.test] }
+            upstream:
+              hosts: ["10.0.0.1:25"]
+              routes:
+                - { name: partners, domains: [b.test], hosts: ["10.0.0.2:25", "10.0.0.3:25"] }
+            """);
+        var message = dir.Write("m.eml", "From: a@sender.test\nSubject: hi\n\nbody\n");
+        var (exit, output, errors) = CliRunner.Invoke("explain", message, "--config", config, "--from", "a@sender.test", "--to", "bob@b.test", "--to", "carol@a.test");
+        Assert.True(exit == 0, errors);
+        Assert.Contains("rcpt     <bob@b.test>: 250 2.1.5 Recipient OK", output);
+        Assert.Contains("rcpt     <carol@a.test>: 452 4.5.3 Recipients of a.test must be sent in a separate transaction (by route)", output);
+        Assert.Contains("route    partners (10.0.0.2:25, 10.0.0.3:25)", output);
+        Assert.Contains("verdict  forward (decided by upstream)", output);
+    }
 }

@@ -515,8 +515,9 @@ public sealed partial class SmtpConnection
     private void Write(Reply reply, string? lines = null)
     {
         Admin.GatewayMetrics.Replied(reply.Code);
-        // Recipients past limits.max_recipients are not the client's error (Postfix's smtpd_recipient_overshoot_limit).
-        if (reply.Code is >= 400 and < 600 && reply.Code != 421 && !ReferenceEquals(reply, Reply.TooManyRecipients))
+        // 452 4.5.3 is not the client's error: recipients past limits.max_recipients (Postfix's
+        // smtpd_recipient_overshoot_limit), or of another route than the transaction's, come again in the next one.
+        if (reply.Code is >= 400 and < 600 && reply.Code != 421 && !(reply.Code == 452 && reply.Enhanced == "4.5.3"))
             _connection.ErrorCount++;
         _lastReply = reply;
         if (lines is not null)
