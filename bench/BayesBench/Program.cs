@@ -148,24 +148,78 @@ static int CrossValidate(GatewayConfig config, string spamFolder, string hamFold
         snapshots.Add(data.Snapshot("cv"));
     }
     var grid = Environment.GetEnvironmentVariable("BAYES_GRID") is { } g
-        ? g.Split(';').Select(p => p.Split(',')).Select(p => new BayesParameters(double.Parse(p[0]), 0.5, double.Parse(p[1]), int.Parse(p[2]))).ToList()
+        ? g.Split(';').Select(p => p.Split(',')).Select(p => new BayesParameters(double.Parse(p[0]), p.Length > 3 ? double.Parse(p[3]) : 0.5, double.Parse(p[1]), int.Parse(p[2]))).ToList()
         : [BayesParameters.Default];
+    var show = int.TryParse(Environment.GetEnvironmentVariable("BAYES_SHOW"), out var n) ? n : 0;
+    var htmlId = System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes("part:text/html".AsSpan()));
     foreach (var parameters in grid)
     {
-        var results = new List<(bool Spam, double P)>();
+        var results = new List<(bool Spam, double P, bool Html, int Index, BayesResult R)>();
         for (var fold = 0; fold < 5; fold++)
         {
             for (var i = 0; i < messages.Count; i++)
+            {
                 if (Fold(i) == fold && (!temporal || fold == 0))
-                    results.Add((messages[i].Spam, BayesClassifier.Classify(messages[i].M.Tokens, snapshots[fold], parameters).Probability));
+                {
+                    var r = BayesClassifier.Classify(messages[i].M.Tokens, snapshots[fold], parameters, explain: 12);
+                    results.Add((messages[i].Spam, r.Probability, messages[i].M.Tokens.Any(t => t.Id == htmlId), i, r));
+                }
+            }
         }
         var spam = results.Where(r => r.Spam).Select(r => r.P).ToList();
         var ham = results.Where(r => !r.Spam).Select(r => r.P).ToList();
-        Console.WriteLine(parameters);
+        var htmlHam = results.Where(r => !r.Spam && r.Html).Select(r => r.P).ToList();
+        Console.WriteLine($"{parameters}  ({spam.Count} spam, {ham.Count} ham of which {htmlHam.Count} with HTML held out)");
         foreach (var cut in new[] { 0.5, 0.7, 0.9, 0.95, 0.99 })
-            Console.WriteLine($"  p >= {cut,-5}: spam {100.0 * spam.Count(p => p >= cut) / spam.Count,6:0.00}%  ham {100.0 * ham.Count(p => p >= cut) / ham.Count,6:0.00}%");
+            Console.WriteLine($"  p >= {cut,-5}: spam {100.0 * spam.Count(p => p >= cut) / spam.Count,6:0.00}%  ham {ham.Count(p => p >= cut),3}  html ham {htmlHam.Count(p => p >= cut),2}");
+        // Ranking quality without a cut: the share of (spam, ham) pairs in the right order (AUC), and the mean
+        // log-loss, which punishes a confident mistake the most (what hard ham meets).
+        var sortedHam = ham.Order().ToArray();
+        double pairs = 0;
+        foreach (var p in spam)
+        {
+            var below = LowerBound(sortedHam, p);
+            var upTo = UpperBound(sortedHam, p);
+            pairs += below + 0.5 * (upTo - below);
+        }
+        double LogLoss(double p, bool s) => -Math.Log(Math.Clamp(s ? p : 1 - p, 1e-6, 1));
+        Console.WriteLine($"  AUC {pairs / spam.Count / ham.Count:0.00000}  log-loss spam {spam.Average(p => LogLoss(p, true)):0.000} ham {ham.Average(p => LogLoss(p, false)):0.000} html ham {(htmlHam.Count == 0 ? 0 : htmlHam.Average(p => LogLoss(p, false))):0.000}");
+        if (show > 0)
+        {
+            // The held-out ham closest to spam and the held-out spam closest to ham, with their strongest tokens;
+            // and the tokens that most often pushed held-out ham to the spam side.
+            foreach (var r in results.Where(r => !r.Spam).OrderByDescending(r => r.P).Take(show).Concat(results.Where(r => r.Spam).OrderBy(r => r.P).Take(show)))
+                Console.WriteLine($"    {(r.Spam ? "spam" : "ham "),-4} {r.P:0.0000} {(r.Html ? "html " : "")}{string.Join(", ", r.R.Strongest.Take(8).Select(t => $"{t.Text} {t.Probability:0.00} ({t.Spam}/{t.Ham})"))}");
+            var blame = new Dictionary<string, int>();
+            foreach (var r in results.Where(r => !r.Spam && r.P >= 0.01))
+                foreach (var t in r.R.Strongest.Where(t => t.Probability > 0.9))
+                    blame[t.Text] = blame.GetValueOrDefault(t.Text) + 1;
+            Console.WriteLine("    spam-side tokens in held-out ham at p >= 0.01: " + string.Join(", ", blame.OrderByDescending(b => b.Value).Take(30).Select(b => $"{b.Key} {b.Value}")));
+        }
     }
     return 0;
+}
+
+static int LowerBound(double[] sorted, double value)
+{
+    int lo = 0, hi = sorted.Length;
+    while (lo < hi)
+    {
+        var mid = (lo + hi) / 2;
+        if (sorted[mid] < value) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+static int UpperBound(double[] sorted, double value)
+{
+    int lo = 0, hi = sorted.Length;
+    while (lo < hi)
+    {
+        var mid = (lo + hi) / 2;
+        if (sorted[mid] <= value) lo = mid + 1; else hi = mid;
+    }
+    return lo;
 }
 
 // A 50 KB multipart/alternative message: 20 KB of text and its HTML version with links and markup.

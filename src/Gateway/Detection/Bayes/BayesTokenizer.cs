@@ -117,12 +117,22 @@ public sealed class BayesTokenizer(BayesLimits limits)
     {
         var received = 0;
         var count = 0;
+        var previousName = "";
+        bool date = false, messageId = false, from = false;
         foreach (var header in message.Headers)
         {
             if (++count > MaxHeaders)
                 break;
             var name = header.Field.ToLowerInvariant();
             sink.Add("h:" + name);
+            // The order of the headers the sending software writes (Received and the trace headers above the first
+            // of the others left out): mailers, list servers and spamware each have their own.
+            if (name is not ("received" or "return-path" or "delivered-to" or "x-original-to"))
+            {
+                if (count <= 40)
+                    sink.Add("ho:" + previousName + ">" + name);
+                previousName = name;
+            }
             var value = header.Value ?? "";
             if (value.Length > 1000)
                 value = value[..1000];
@@ -138,13 +148,21 @@ public sealed class BayesTokenizer(BayesLimits limits)
                 case "to":
                 case "cc":
                     Addresses(name switch { "reply-to" => "rt:", "return-path" => "rp:", "to" or "cc" => "to:", _ => "f:" }, value, sink);
+                    if (name is "to" or "cc")
+                        sink.Add(name + ":count:" + Bucket(value.Count(c => c == '@')));
+                    from |= name == "from";
                     break;
                 case "received":
-                    if (received++ < MaxReceived)
-                        Received(value, sink);
+                    if (received < MaxReceived && Received(value, sink))
+                        received++;
                     break;
                 case "message-id":
+                    messageId = true;
                     MessageId(value, sink);
+                    break;
+                case "date":
+                    date = true;
+                    DateShape(value, sink);
                     break;
                 case "x-mailer":
                 case "user-agent":
@@ -152,6 +170,8 @@ public sealed class BayesTokenizer(BayesLimits limits)
                     break;
                 case "content-type":
                     sink.Words("ct:", value, pairs: false);
+                    if (ContentType.TryParse(value, out var type) && type.Boundary is { Length: > 0 } boundary)
+                        sink.Add("ct:boundary:" + Shape(boundary));
                     break;
                 case "content-transfer-encoding":
                 case "precedence":
@@ -167,6 +187,33 @@ public sealed class BayesTokenizer(BayesLimits limits)
                     break;
             }
         }
+        if (!date)
+            sink.Add("x:nodate");
+        if (!messageId)
+            sink.Add("x:nomessageid");
+        if (!from)
+            sink.Add("x:nofrom");
+    }
+
+    /// <summary>0, 1, 2, 3-5, 6-10, 11+.</summary>
+    private static string Bucket(int n) => n switch { <= 2 => n.ToString(System.Globalization.CultureInfo.InvariantCulture), <= 5 => "3-5", <= 10 => "6-10", _ => "11+" };
+
+    /// <summary>
+    /// The Date header's form ("Aa, 9 Aa 9 9:9:9 +9", digits and letters collapsed) and its zone as written
+    /// ("-0400", "EDT", "+0000 (GMT)"): each sending program writes dates its own way, and forged ones are odd.
+    /// </summary>
+    private static void DateShape(string value, Sink sink)
+    {
+        var text = value.Trim();
+        sink.Add("date:shape:" + Shape(text));
+        var space = text.LastIndexOf(' ');
+        var zone = space < 0 ? "" : text[(space + 1)..];
+        if (zone.StartsWith('(') && space > 0)
+        {
+            var before = text[..space].TrimEnd().LastIndexOf(' ');
+            zone = before < 0 ? zone : text[(before + 1)..];
+        }
+        sink.Add("date:zone:" + (zone.Length > 16 ? zone[..16] : zone));
     }
 
     private static void Addresses(string prefix, string value, Sink sink)
@@ -201,25 +248,100 @@ public sealed class BayesTokenizer(BayesLimits limits)
         }
     }
 
-    private static void Received(string value, Sink sink)
+    /// <summary>
+    /// One Received line, by the side that handed the message over ("from" host names, the helo, IPv4 /24 and /16;
+    /// private and loopback addresses and "localhost" say nothing) and the protocol ("with ESMTP"). The receiving
+    /// side ("by") is left out: for the first hop it is the recipient's own server, which a gateway scoring the
+    /// message never sees in it but every message learned from a mailbox carries. Hops the mailbox added after
+    /// delivery (local delivery, POP3 or IMAP retrieval, relays from loopback) return false and are skipped for
+    /// the same reason. Version numbers and queue ids are not tokens.
+    /// </summary>
+    private static bool Received(string value, Sink sink)
     {
-        foreach (Match m in ReceivedWord.Matches(value))
+        var text = value.AsSpan().Trim();
+        var with = FindWord(text, "with");
+        var protocol = with < 0 ? [] : FirstWord(text[(with + 4)..]);
+        if (protocol.Equals("imap", StringComparison.OrdinalIgnoreCase) || protocol.Equals("pop3", StringComparison.OrdinalIgnoreCase)
+            || protocol.Equals("lmtp", StringComparison.OrdinalIgnoreCase) || protocol.Equals("local", StringComparison.OrdinalIgnoreCase))
+            return false;
+        if (!text.StartsWith("from ", StringComparison.OrdinalIgnoreCase))
+            return false;
+        var by = FindWord(text, "by");
+        var from = by < 0 ? text[5..] : text[5..by];
+        if (from.Length > 300)
+            from = from[..300];
+        var external = false;
+        var names = 0;
+        foreach (Match m in ReceivedWord.Matches(from.ToString()))
         {
             var word = m.Value.ToLowerInvariant();
-            if (System.Net.IPAddress.TryParse(word, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            if (DottedQuad(word) is { } ip)
             {
-                var bytes = ip.GetAddressBytes();
-                sink.Add($"rcvd:ip:{bytes[0]}.{bytes[1]}.{bytes[2]}");
-                sink.Add($"rcvd:ip:{bytes[0]}.{bytes[1]}");
+                if (ip[0] is 127 or 10 || (ip[0] == 192 && ip[1] == 168) || (ip[0] == 172 && ip[1] is >= 16 and < 32))
+                    continue;
+                external = true;
+                sink.Add($"rcvd:ip:{ip[0]}.{ip[1]}.{ip[2]}");
+                sink.Add($"rcvd:ip:{ip[0]}.{ip[1]}");
             }
-            else if (word.Contains('.', StringComparison.Ordinal))
+            else if (word is "localhost" or "helo" or "localhost.localdomain")
+                continue;
+            else if (word.Contains('.', StringComparison.Ordinal) && names++ < 3)
+            {
+                external = true;
                 Domain("rcvd:", word, sink);
-            else if (word.Length >= 3 && !char.IsAsciiDigit(word[0]))
-                sink.Add("rcvd:w:" + word);
+            }
+            else if (word.Length >= 3 && names++ < 3)
+                sink.Add("rcvd:w:" + Shape(word));
         }
+        if (!external)
+            return false;
+        if (protocol.Length > 0)
+            sink.Add("rcvd:with:", protocol);
+        return true;
     }
 
     private static readonly Regex ReceivedWord = new(@"[A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9]", RegexOptions.NonBacktracking);
+
+    /// <summary>The four bytes of an IPv4 address written a.b.c.d, or null.</summary>
+    private static byte[]? DottedQuad(string word)
+    {
+        var parts = word.Split('.');
+        if (parts.Length != 4)
+            return null;
+        var bytes = new byte[4];
+        for (var i = 0; i < 4; i++)
+        {
+            if (parts[i].Length is 0 or > 3 || !byte.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out bytes[i]))
+                return null;
+        }
+        return bytes;
+    }
+
+    /// <summary>Where <paramref name="word"/> stands alone in <paramref name="text"/> (spaces or brackets around it), or -1.</summary>
+    private static int FindWord(ReadOnlySpan<char> text, string word)
+    {
+        var at = 0;
+        while (at < text.Length)
+        {
+            var i = text[at..].IndexOf(word, StringComparison.OrdinalIgnoreCase);
+            if (i < 0)
+                return -1;
+            i += at;
+            var end = i + word.Length;
+            if ((i == 0 || char.IsWhiteSpace(text[i - 1]) || text[i - 1] == ')') && end < text.Length && char.IsWhiteSpace(text[end]))
+                return i;
+            at = end;
+        }
+        return -1;
+    }
+
+    private static ReadOnlySpan<char> FirstWord(ReadOnlySpan<char> text)
+    {
+        text = text.TrimStart();
+        var end = text.IndexOfAny(' ', '\t', ';');
+        var word = end < 0 ? text : text[..end];
+        return word[..Math.Min(word.Length, 16)];
+    }
 
     private static void MessageId(string value, Sink sink)
     {
@@ -328,8 +450,6 @@ public sealed class BayesTokenizer(BayesLimits limits)
                     {
                         if (attribute.Name is "href" or "src" or "action")
                             Url(attribute.Value ?? "", sink);
-                        else if (attribute.Name.Length <= 16)
-                            sink.Add("attr:", name.AsSpan(0, Math.Min(name.Length, 16)), ":", attribute.Name);
                     }
                     if (name is "script" or "style" or "head")
                         continue;

@@ -81,6 +81,33 @@ public sealed class BayesTokenizerTests
     }
 
     [Fact]
+    public void Received_lines_give_the_sending_side_of_each_hop_and_skip_what_the_mailbox_added_after_delivery()
+    {
+        var tokens = Tokens(
+            "Received: from localhost (localhost [127.0.0.1]) by mailbox.example.test (Postfix) with ESMTP id B48D5\r\n" +
+            "Received: from imap.example.test [203.0.113.9] by localhost with IMAP (fetchmail-5.9.0)\r\n" +
+            "Received: from relay.sender.example (relay.sender.example [198.51.100.23]) by mx.example.test (8.9.3/8.9.3) with ESMTP id UAA06531\r\n" +
+            "Message-ID: <1234@sender.example>\r\nDate: Thu, 22 Aug 2002 13:18:16 -0500\r\nFrom: a@sender.example\r\nSubject: s\r\n\r\nbody\r\n");
+
+        Assert.Contains("rcvd:relay.sender.example", tokens);
+        Assert.Contains("rcvd:sender.example", tokens);
+        Assert.Contains("rcvd:ip:198.51.100", tokens);
+        Assert.Contains("rcvd:with:esmtp", tokens);
+        // The receiving side, loopback hops, POP3/IMAP retrieval and version numbers are not tokens.
+        Assert.DoesNotContain(tokens, t => t.Contains("mx.example.test", StringComparison.Ordinal) || t.Contains("mailbox", StringComparison.Ordinal));
+        Assert.DoesNotContain(tokens, t => t.Contains("imap.example.test", StringComparison.Ordinal) || t.Contains("203.0.113", StringComparison.Ordinal));
+        Assert.DoesNotContain(tokens, t => t.StartsWith("rcvd:ip:8.9", StringComparison.Ordinal) || t.StartsWith("rcvd:ip:127", StringComparison.Ordinal));
+        Assert.Contains("date:zone:-0500", tokens);
+        Assert.Contains("date:shape:Aa, 9 Aa 9 9:9:9 -9", tokens);
+        Assert.Contains("ho:message-id>date", tokens);
+        Assert.DoesNotContain("x:nomessageid", tokens);
+
+        var bare = Tokens("Subject: s\r\n\r\nbody\r\n");
+        Assert.Contains("x:nomessageid", bare);
+        Assert.Contains("x:nodate", bare);
+    }
+
+    [Fact]
     public void Links_give_their_host_or_ip_port_path_words_and_query()
     {
         var tokens = Tokens("Subject: s\r\n\r\nsee http://user@10.0.0.1:8080/Get/Paid?id=7 and HTTPS://Shop.Example.COM./ and www.plain.example/x\r\n");
