@@ -18,7 +18,9 @@ using Gateway.Authentication.Dmarc;
 using Gateway.Authentication.Spf;
 using Gateway.Configuration;
 using Gateway.Dns;
-using Gateway.Smtp;
+using Gateway.Core;
+using Gateway.Runtime;
+using Gateway.Session;
 using MimeKit;
 using MimeKit.Cryptography;
 
@@ -129,7 +131,7 @@ public class MessageAuthentication
     /// <summary>What a session holds at the end of DATA: a new transaction from alice@sender.test, the message spooled.</summary>
     private SessionState NewTransaction()
     {
-        var session = new SessionState("B", _config, Client, Server) { Dns = _resolver, Helo = "mail.sender.test", Extended = true };
+        var session = new SessionState("B", _config, Client, Server) { Dns = _resolver, Helo = "mail.sender.test" };
         session.BeginTransaction(_sender, NoParameters);
         session.Recipients.Add(_recipient);
         var spool = new MessageSpool();
@@ -149,7 +151,7 @@ public class MessageAuthentication
         }
         finally
         {
-            session.ResetTransaction();
+            session.Connection.ResetTransaction();
         }
     }
 
@@ -166,7 +168,7 @@ public class MessageAuthentication
         }
         finally
         {
-            session.ResetTransaction();
+            session.Connection.ResetTransaction();
         }
     }
 
@@ -181,7 +183,7 @@ public class MessageAuthentication
         }
         finally
         {
-            session.ResetTransaction();
+            session.Connection.ResetTransaction();
         }
     }
 
@@ -196,7 +198,7 @@ public class MessageAuthentication
         }
         finally
         {
-            session.ResetTransaction();
+            session.Connection.ResetTransaction();
         }
     }
 
@@ -218,7 +220,7 @@ public class MessageAuthentication
     {
         var session = NewTransaction();
         var length = session.Message!.Length;
-        session.ResetTransaction();
+        session.Connection.ResetTransaction();
         return length;
     }
 }

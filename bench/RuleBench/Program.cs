@@ -8,7 +8,9 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
+using Gateway.Core;
+using Gateway.Runtime;
+using Gateway.Session;
 using Microsoft.Extensions.Logging.Abstractions;
 using MimeKit;
 
