@@ -101,6 +101,12 @@ public sealed class MilterSession
     {
         while (true)
         {
+            // Draining: a session between transactions is closed (the MTA's next one gets milter_default_action).
+            if (_context.Lifetime.IsDraining && _connection?.InTransaction != true && _message is null)
+            {
+                await FlushAsync().ConfigureAwait(false); // the last decision still reaches the MTA
+                return _connection is null ? null : "the gateway is shutting down";
+            }
             var (packet, ending) = await ReadPacketAsync().ConfigureAwait(false);
             if (packet is not { } p)
                 return ending;

@@ -271,5 +271,21 @@ public sealed class MilterSessionTests : IDisposable
         Assert.Contains("no packet from the MTA for 00:00:01", await gateway.Logs.WaitForAsync(l => l.Contains("milter session with")));
     }
 
+    [Fact]
+    public async Task Stopping_lets_a_transaction_in_progress_finish_and_closes_idle_sessions()
+    {
+        await using var gateway = await StartAsync();
+        await using var idle = await OpenAsync(gateway);
+        await using var busy = await OpenAsync(gateway);
+        await EnvelopeAsync(busy, "<alice@sender.test>", "<bob@example.test>");
+
+        var stopped = gateway.Server.StopAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await idle.ClosedAsync());
+        Assert.Equal('c', (await MessageAsync(busy, "hello"))[^1].Code);
+        Assert.True(await busy.ClosedAsync());
+        await stopped;
+        Assert.Contains("outcome=delivered", await gateway.Logs.WaitForAsync(l => l.Contains("transaction id=")));
+    }
+
     public void Dispose() => _dns.Dispose();
 }
