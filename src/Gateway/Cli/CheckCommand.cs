@@ -19,6 +19,8 @@ public static class CheckCommand
         stdout.WriteLine(config.Upstream.Directory is { } dir
             ? $"  upstream: directory {dir}"
             : $"  upstream: {string.Join(", ", config.Upstream.Hosts)} (tls {config.Upstream.Tls.ToString().ToLowerInvariant()})");
+        if (config.Milter is { } milter)
+            stdout.WriteLine($"  milter: {string.Join(", ", milter.Listen)}  quarantine: {milter.Quarantine.ToString().ToLowerInvariant()}");
         WarnUnreachable(config, stderr);
         return 0;
     }

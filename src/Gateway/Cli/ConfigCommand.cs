@@ -96,5 +96,13 @@ public static class ConfigCommand
         yield return ("logging.format", E(c.Logging.Format));
         yield return ("logging.level", Logging.LogLevels.Name(c.Logging.Level));
         yield return ("admin.listen", c.Admin is { } admin ? L(admin.Listen) : "off");
+        yield return ("milter.listen", c.Milter is { } milter ? L(milter.Listen) : "off");
+        if (c.Milter is { } m)
+        {
+            yield return ("milter.quarantine", E(m.Quarantine));
+            yield return ("milter.max_connections", m.MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            yield return ("milter.command_timeout", D(m.CommandTimeout));
+            yield return ("milter.session_timeout", D(m.SessionTimeout));
+        }
     }
 }
