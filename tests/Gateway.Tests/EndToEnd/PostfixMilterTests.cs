@@ -31,6 +31,8 @@ public sealed class PostfixMilterFixture : IAsyncLifetime
 
     public TestDnsServer Dns { get; } = TestDnsServer.Start();
 
+    public System.Security.Cryptography.RSA DkimKey { get; } = System.Security.Cryptography.RSA.Create(2048);
+
     public FakeUpstream Upstream { get; } = new();
 
     public GatewayHost Gateway { get; private set; } = null!;
@@ -52,7 +54,8 @@ public sealed class PostfixMilterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Dns.Txt("good.test", "v=spf1 ip4:127.0.0.0/8 -all").Txt("_dmarc.good.test", "v=DMARC1; p=reject")
-            .Txt("bad.test", "v=spf1 ip4:192.0.2.0/24 -all").Txt("_dmarc.bad.test", "v=DMARC1; p=reject");
+            .Txt("bad.test", "v=spf1 ip4:192.0.2.0/24 -all").Txt("_dmarc.bad.test", "v=DMARC1; p=reject")
+            .Txt("s1._domainkey.good.test", "v=DKIM1; k=rsa; p=" + Convert.ToBase64String(DkimKey.ExportSubjectPublicKeyInfo()));
         Gateway = await StartGatewayAsync("listen: [\"127.0.0.1:0\"]");
         HoldingGateway = await StartGatewayAsync("listen: [\"127.0.0.1:0\"], quarantine: mta");
         var nobody = new TcpListener(IPAddress.Loopback, 0);
@@ -77,6 +80,7 @@ public sealed class PostfixMilterFixture : IAsyncLifetime
             await HoldingGateway.DisposeAsync();
         await Upstream.DisposeAsync();
         Dns.Dispose();
+        DkimKey.Dispose();
     }
 }
 
@@ -131,6 +135,28 @@ public sealed class PostfixMilterTests(PostfixMilterFixture fixture)
         var line = await fixture.Gateway.Logs.WaitForAsync(l => l.Contains("transaction id=") && l.Contains("outcome=delivered"));
         var queueId = reply.Split(' ')[^1];
         Assert.Contains($"queue_id={queueId}", line);
+    }
+
+    [Fact]
+    public async Task The_message_the_gateway_judges_is_byte_for_byte_the_one_postfix_received_so_a_simple_dkim_signature_holds()
+    {
+        // simple/simple: any change to a signed header's bytes (its space after the colon, a folded line's CRLF) breaks it.
+        var message = Message("A subject long enough to be folded by the signer's formatting of the header, twice over, " +
+            "so that Postfix sends it with LF-separated continuation lines");
+        message.Headers.Add("X-Tabbed", "\tvalue after a tab");
+        message.Prepare(EncodingConstraint.SevenBit);
+        var signer = new MimeKit.Cryptography.DkimSigner(new MemoryStream(System.Text.Encoding.ASCII.GetBytes(fixture.DkimKey.ExportPkcs8PrivateKeyPem())), "good.test", "s1")
+        {
+            HeaderCanonicalizationAlgorithm = MimeKit.Cryptography.DkimCanonicalizationAlgorithm.Simple,
+            BodyCanonicalizationAlgorithm = MimeKit.Cryptography.DkimCanonicalizationAlgorithm.Simple,
+        };
+        signer.Sign(message, [HeaderId.From, HeaderId.To, HeaderId.Subject, HeaderId.MessageId, HeaderId.Date]);
+        Assert.StartsWith("2.0.0 Ok", await SendAsync(message));
+
+        var received = await fixture.Upstream.WaitForAsync(m => m.Text.Contains(Marker(message)));
+        var results = MimeMessage.Load(new MemoryStream(received.Data)).Headers["Authentication-Results"];
+        Assert.Contains("dkim=pass", results);
+        Assert.Contains("header.d=good.test", results);
     }
 
     [Fact]
