@@ -28,6 +28,8 @@ public static class CheckCommand
             var u = route.Upstream;
             stdout.WriteLine($"  route {route.Name}: {string.Join(", ", route.Domains)} -> " + (u.Directory is { } d ? $"directory {d}" : $"{string.Join(", ", u.Hosts)} (tls {u.Tls.ToString().ToLowerInvariant()})"));
         }
+        if (config.Milter is { } milter)
+            stdout.WriteLine($"  milter: {string.Join(", ", milter.Listen)}  quarantine: {milter.Quarantine.ToString().ToLowerInvariant()}");
         WarnUnreachable(config, stderr);
         return 0;
     }

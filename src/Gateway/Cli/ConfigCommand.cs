@@ -103,5 +103,13 @@ public static class ConfigCommand
             yield return ("admin.tls", console.Tls is { } adminTls ? $"{adminTls.CertificatePath}, {adminTls.KeyPath}" : "off");
             yield return ("admin.lockout", $"failures {console.Lockout.Failures}, duration {D(console.Lockout.Duration)}, delay {D(console.Lockout.Delay)}");
         }
+        yield return ("milter.listen", c.Milter is { } milter ? L(milter.Listen) : "off");
+        if (c.Milter is { } m)
+        {
+            yield return ("milter.quarantine", E(m.Quarantine));
+            yield return ("milter.max_connections", m.MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            yield return ("milter.command_timeout", D(m.CommandTimeout));
+            yield return ("milter.session_timeout", D(m.SessionTimeout));
+        }
     }
 }

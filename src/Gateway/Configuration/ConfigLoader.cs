@@ -52,6 +52,7 @@ public static partial class ConfigLoader
         var signing = ReadSigning(top.Mapping("signing"), baseDirectory);
         var admin = ReadAdmin(top, baseDirectory);
         var tracking = top.Get("tracking") is null ? null : ReadTracking(top.Mapping("tracking"), baseDirectory);
+        var milter = ReadMilter(top, baseDirectory);
         top.RejectUnknownKeys();
 
         var config = new GatewayConfig(server, limits, relay, upstream, pipeline, rules, policy, logging)
@@ -65,6 +66,7 @@ public static partial class ConfigLoader
             Signing = signing,
             Admin = admin,
             Tracking = tracking,
+            Milter = milter,
         };
         if (quarantine.Store == Quarantine.QuarantineBackend.Database && tracking is null)
             errors.Add(top.Get("quarantine") ?? top.Node, "'quarantine.store: database' keeps the quarantine in the tracking database: add a 'tracking' section");

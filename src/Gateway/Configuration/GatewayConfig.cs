@@ -35,6 +35,8 @@ public sealed record GatewayConfig(
     public Admin.AdminConfig? Admin { get; init; }
     /// <summary>The message tracking store; null when the section is absent (nothing is recorded).</summary>
     public Tracking.TrackingConfig? Tracking { get; init; }
+    /// <summary>The milter listener (the pipeline for an MTA in front); null: none.</summary>
+    public Transports.Milter.MilterConfig? Milter { get; init; }
 
     /// <summary>The rule and list files this configuration was read from (patterns for globbed rule files).</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];

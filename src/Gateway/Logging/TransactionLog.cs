@@ -58,6 +58,11 @@ public sealed class TransactionLogEntry(TransactionRecord record) : IReadOnlyLis
         LogText.AppendToken(sb, r.DecidedBy);
         sb.Append(" reply=");
         LogText.AppendQuoted(sb, r.Reply.ToString());
+        if (r.QueueId is not null)
+        {
+            sb.Append(" queue_id=");
+            LogText.AppendToken(sb, r.QueueId);
+        }
         sb.Append(" client=").Append(r.ClientAddress);
         if (r.ClientName is not null)
         {

@@ -36,6 +36,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly ConnectionLimiter _limiter = new();
     private readonly SmtpServerContext _smtp;
     private readonly List<SmtpListener> _listeners = [];
+    private Transports.Milter.MilterServer? _milter;
     private readonly CancellationTokenSource _shutdown = new();
     private Task? _running;
 
@@ -175,6 +176,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
         Check("server.listen", string.Join(",", started.Server.Listen), string.Join(",", next.Server.Listen));
         Check("server.tls", started.Server.Tls?.ToString() ?? "", next.Server.Tls?.ToString() ?? "");
+        Check("milter.listen", string.Join(",", started.Milter?.Listen ?? []), string.Join(",", next.Milter?.Listen ?? []));
         return changed;
     }
 
@@ -208,6 +210,9 @@ public sealed class GatewayServer : IAsyncDisposable
         get { lock (_listeners) return [.. _listeners.Select(l => l.Endpoint)]; }
     }
 
+    /// <summary>The milter endpoints listened on (<c>milter.listen</c>), with the ports the OS chose for port 0.</summary>
+    public IReadOnlyList<Transports.Milter.MilterEndpoint> MilterEndpoints => _milter?.Endpoints ?? [];
+
     /// <summary>Open client connections.</summary>
     public int Connections => _limiter.Total;
 
@@ -240,6 +245,21 @@ public sealed class GatewayServer : IAsyncDisposable
             }
             foreach (var listener in _listeners)
                 loops.Add(Task.Run(listener.AcceptLoopAsync));
+            if (_config.Milter is { } milter)
+            {
+                _milter = new Transports.Milter.MilterServer(milter, () => Volatile.Read(ref _snapshot), _logger, Transactions, _time);
+                try
+                {
+                    _milter.Start();
+                }
+                catch
+                {
+                    foreach (var listener in _listeners)
+                        listener.Dispose();
+                    _listeners.Clear();
+                    throw;
+                }
+            }
         }
         _running = Task.WhenAll(loops);
         lock (_reloadLock)
@@ -257,6 +277,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var timeout = drainTimeout ?? CurrentConfig.Server.DrainTimeout;
         _logger.LogInformation("draining: {Connections} connection(s) open, waiting up to {Timeout}", _limiter.Total, timeout);
         _lifetime.BeginDrain();
+        var milterStopped = _milter?.StopAsync(timeout) ?? Task.CompletedTask;
         lock (_reloadLock)
         {
             _watcher?.Dispose();
@@ -289,6 +310,7 @@ public sealed class GatewayServer : IAsyncDisposable
             foreach (var listener in _listeners)
                 listener.Dispose();
         }
+        await milterStopped.ConfigureAwait(false);
         await _shutdown.CancelAsync().ConfigureAwait(false);
         if (_running is not null)
         {
@@ -322,6 +344,8 @@ public sealed class GatewayServer : IAsyncDisposable
         foreach (var state in states)
             await state.DisposeAsync().ConfigureAwait(false);
         await Tracking.DisposeAsync().ConfigureAwait(false);
+        if (_milter is not null)
+            await _milter.DisposeAsync().ConfigureAwait(false);
         _lifetime.Dispose();
         _shutdown.Dispose();
     }

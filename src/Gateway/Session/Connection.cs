@@ -62,6 +62,9 @@ public sealed class Connection
 
     public bool IsSecure => TlsProtocol != SslProtocols.None;
 
+    /// <summary>The SASL login the MTA in front authenticated (milter mode, {auth_authen}); null: none.</summary>
+    public string? AuthenticatedUser { get; set; }
+
     /// <summary>What bare CR, bare LF and NUL in this client's message data get (policy.bare_line_endings, per network).</summary>
     public BareLineEndings BareLineEndings => RelayPolicy.IsRelayClient(Remote.Address, Config.Relay)
         ? Config.Policy.RelayNetworksBareLineEndings
@@ -122,6 +125,16 @@ public sealed class Connection
     {
         lock (_lookupGate)
             return _reverseDns ??= Gateway.Dns.ReverseDnsResult.LookupAsync(Dns, Remote.Address, cancellationToken);
+    }
+
+    /// <summary>
+    /// The client's forward-confirmed name as the MTA in front found it (milter mode: Postfix's client_name is
+    /// verified), so that the gateway does not look it up again.
+    /// </summary>
+    public void KnownReverseDns(string name)
+    {
+        lock (_lookupGate)
+            _reverseDns ??= Task.FromResult(new Dns.ReverseDnsResult(name, false, [$"client name {name} (verified by the MTA)"]) { PtrNames = [name] });
     }
 
     /// <summary>The reverse DNS result if it has been looked up.</summary>

@@ -17,6 +17,9 @@ public sealed record DataDecision(Reply? Refusal, string Detail, string By, stri
     /// <summary>Header fields to take out of the message as it is forwarded (changed or deleted by a filter).</summary>
     public IReadOnlyList<string> RemovedHeaders { get; init; } = [];
 
+    /// <summary>A discard verdict: the client is told 250 and the message goes nowhere.</summary>
+    public bool Discard { get; init; }
+
     /// <summary>A disconnect verdict: close the connection after the reply.</summary>
     public bool Close { get; init; }
 }
@@ -50,7 +53,7 @@ public static class DataPhase
             switch (verdict.Kind)
             {
                 case VerdictKind.Discard:
-                    return new(verdict.ReplyOrDefault(), "discarded", verdict.Source, "");
+                    return new(verdict.ReplyOrDefault(), "discarded", verdict.Source, "") { Discard = true };
                 case VerdictKind.Quarantine:
                     return new(null, "quarantined", verdict.Source, AddedHeaders(session)) { Quarantine = true, SubjectPrefix = SubjectPrefix(session), RemovedHeaders = Removed(session) };
                 case VerdictKind.Disconnect:

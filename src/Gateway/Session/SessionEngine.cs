@@ -33,6 +33,22 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
     /// <summary>Per-recipient relay upstream; null: the whole message goes upstream at the end of DATA.</summary>
     public IRecipientRelay? Relay { get; init; }
 
+    /// <summary>
+    /// Whether recipients are checked against relay.domains and relay.networks. Off in milter mode: the MTA owns relay
+    /// control there, and has already accepted the recipient when the gateway hears of it.
+    /// </summary>
+    public bool RelayControl { get; init; } = true;
+
+    /// <summary>
+    /// The session goes on without HELO: the MTA in front (milter mode) accepted MAIL from a client that never sent
+    /// one, or HELO was not its to refuse. No HELO filter runs; the connection has no HELO name.
+    /// </summary>
+    public void SkipHello()
+    {
+        if (State == SmtpState.Initial)
+            State = SmtpState.Ready;
+    }
+
     /// <summary>Runs the connect phase once: before the greeting, or at the first command after a PROXY header.</summary>
     /// <returns>A refusal to close with, or null.</returns>
     public async ValueTask<Reply?> ConnectAsync(CancellationToken cancellationToken)
@@ -203,7 +219,7 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         var refusal = Connection.PendingRejection?.ReplyOrDefault()
             ?? (transaction.Recipients.Count >= config.Limits.MaxRecipients
                 ? Reply.TooManyRecipients
-                : RelayPolicy.Check(path, Connection.Remote.Address, config.Relay));
+                : RelayControl ? RelayPolicy.Check(path, Connection.Remote.Address, config.Relay) : null);
         var close = false;
         if (refusal is null)
             (refusal, close) = await SessionPhases.RunEnvelopePhaseAsync(Connection, transaction, Phase.RcptTo, path, cancellationToken).ConfigureAwait(false);
@@ -305,7 +321,7 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
                 var decision = await DataPhase.DecideAsync(Connection, transaction, cancellationToken).ConfigureAwait(false);
                 close = decision.Close;
                 result = decision.Refusal is { } refusal
-                    ? new(refusal, decision.Detail, decision.By)
+                    ? new(refusal, decision.Detail, decision.By, decision.Discard ? "discarded" : null)
                     : await messages.HandleAsync(Connection, transaction, decision, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -27,6 +27,9 @@ public sealed class Transaction : IDisposable
 
     public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
 
+    /// <summary>The queue id of the MTA in front (milter mode, the <c>i</c> macro), for the log line; null over SMTP.</summary>
+    public string? QueueId { get; set; }
+
     /// <summary>Accepted recipients, in order, without duplicates.</summary>
     public List<SmtpPath> Recipients { get; } = [];
 

@@ -95,6 +95,9 @@ public sealed record TransactionRecord
     /// <summary>The hash of the rule set that judged it.</summary>
     public required string RuleSet { get; init; }
 
+    /// <summary>The queue id of the MTA in front (milter mode); null over SMTP.</summary>
+    public string? QueueId { get; init; }
+
     /// <summary>The quarantine id when <see cref="Outcome"/> is <see cref="TransactionOutcome.Quarantined"/>.</summary>
     public string? QuarantineId { get; init; }
 

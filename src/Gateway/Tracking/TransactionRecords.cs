@@ -56,6 +56,7 @@ public static class TransactionRecords
             DnsQueries = transaction.Authentication.Dns.Count,
             RuleSet = connection.Config.Rules.Set.Hash,
             QuarantineId = quarantineId,
+            QueueId = transaction.QueueId,
             Trace = transaction.Evaluation.Trace,
         };
     }

@@ -89,6 +89,31 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Completes when a message has been received (accepted or not).</summary>
     public TaskCompletionSource<ReceivedMessage> FirstMessage { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Raised for each message accepted (after it is in <see cref="Messages"/>).</summary>
+    public event Action<ReceivedMessage>? Accepted;
+
+    /// <summary>Completes with the first accepted message (already received or to come) that matches; fails after 30 s.</summary>
+    public Task<ReceivedMessage> WaitForAsync(Func<ReceivedMessage, bool> match)
+    {
+        var found = new TaskCompletionSource<ReceivedMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Handler(ReceivedMessage message)
+        {
+            if (match(message))
+                found.TrySetResult(message);
+        }
+        Accepted += Handler;
+        foreach (var message in _messages)
+        {
+            if (match(message))
+                found.TrySetResult(message);
+        }
+        return found.Task.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t =>
+        {
+            Accepted -= Handler;
+            return t;
+        }, TaskScheduler.Default).Unwrap();
+    }
+
     private async Task AcceptLoopAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -183,7 +208,10 @@ public sealed class FakeUpstream : IAsyncDisposable
                         var message = new ReceivedMessage(from ?? "", [.. rcpts], data, tls);
                         var dataReply = DataReply(message);
                         if (dataReply is null)
+                        {
                             _messages.Enqueue(message);
+                            Accepted?.Invoke(message);
+                        }
                         FirstMessage.TrySetResult(message);
                         await WriteAsync(stream, (dataReply ?? "250 2.0.0 Ok: queued as TEST") + "\r\n");
                         carried++;

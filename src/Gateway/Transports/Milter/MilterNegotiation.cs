@@ -16,7 +16,17 @@ public static class MilterNegotiation
 {
     public const uint Version = 6;
 
-    public const MilterActions Wanted = MilterActions.AddHeaders | MilterActions.ChangeHeaders | MilterActions.Quarantine;
+    /// <summary>
+    /// Add, insert and change headers, quarantine, and our own macro lists (SMFIF_SETSYMLIST: Sendmail refuses a
+    /// macro list from a milter that did not ask for it; Postfix takes it either way).
+    /// </summary>
+    public const MilterActions Wanted = MilterActions.AddHeaders | MilterActions.ChangeHeaders | MilterActions.Quarantine | MilterActions.SetMacroList;
+
+    /// <summary>
+    /// The version we answer with: ours, or the MTA's when it is older (Postfix ends the session when the milter's
+    /// version is above its own, as with <c>milter_protocol = 2</c>).
+    /// </summary>
+    public static uint VersionFor(OptionNegotiationRequest offer) => Math.Min(Version, offer.Version);
 
     /// <summary>The macros we read, per stage (Postfix sends only what is asked for).</summary>
     public static readonly IReadOnlyDictionary<MacroStage, string> Macros = new Dictionary<MacroStage, string>
@@ -47,6 +57,27 @@ public static class MilterNegotiation
         // Larger body chunks mean fewer packets; asked for only where offered.
         steps |= MilterSteps.MaxDataSize1M;
         return (Wanted & offer.Actions, steps & offer.Steps);
+    }
+
+    /// <summary>What the configured pipeline needs to see and answer (<see cref="MilterNeeds"/>).</summary>
+    /// <remarks>
+    /// The MTA waits for our answer at connect and HELO only when a filter runs there; at MAIL when a filter runs
+    /// there or the engine may refuse the size; at RCPT always (limits.max_recipients, and a connect or HELO refusal
+    /// that waits for RCPT under pipeline.delay_reject). The message is read whenever anything runs at all: the data
+    /// filters, and the headers the gateway adds (Authentication-Results, score, subject) and removes (forged ones)
+    /// need it, and so does a quarantine in the gateway's store.
+    /// </remarks>
+    public static MilterNeeds NeedsOf(Pipeline.FilterPipeline pipeline, Configuration.GatewayConfig config)
+    {
+        var any = Enum.GetValues<Pipeline.Phase>().Any(pipeline.Has);
+        var thresholds = config.Policy.Thresholds;
+        var needsMessage = any || thresholds.AddHeader is not null || thresholds.RewriteSubject is not null || thresholds.Reject is not null || thresholds.Quarantine is not null;
+        return new MilterNeeds(
+            pipeline.Has(Pipeline.Phase.Connect),
+            pipeline.Has(Pipeline.Phase.Helo),
+            MailFilters: true,
+            RcptFilters: true,
+            needsMessage);
     }
 
     /// <summary>The largest packet we accept once <paramref name="steps"/> is agreed (1 MB chunks plus framing when negotiated).</summary>

@@ -17,15 +17,24 @@ public static class MilterReplies
     /// SMFIR_REPLYCODE: our code, enhanced code and text. Postfix reads the text the way Sendmail writes it, as a
     /// format string ('%%' becomes '%', a single '%' is dropped), so every '%' is doubled; CR, LF and NUL are
     /// replaced, so that the text is one line. Only 4xx and 5xx replies can be sent this way.
+    /// Postfix refuses (as a malformed reply, then applies milter_default_action to the whole session) a reply whose
+    /// fifth character is a digit of another class than the code's: "451 5.7.1 ..." and "550 4 items" both are. So
+    /// the enhanced code always goes out, in the reply's class: its own with the class corrected, or X.0.0.
     /// </summary>
     public static byte[] ReplyCode(Reply reply)
     {
         if (reply.Code is < 400 or > 599)
             throw new ArgumentOutOfRangeException(nameof(reply), reply.Code, "a milter reply code must be 4xx or 5xx");
-        var enhanced = reply.Enhanced.Length > 0 && reply.Enhanced[0] == (char)('0' + reply.Code / 100) ? reply.Enhanced + " " : "";
+        var @class = (char)('0' + reply.Code / 100);
+        var enhanced = System.Text.RegularExpressions.Regex.IsMatch(reply.Enhanced, @"^[245]\.[0-9]{1,3}\.[0-9]{1,3}$")
+            ? @class + reply.Enhanced[1..] + " "
+            : @class + ".0.0 ";
         var text = Clean(reply.Text).Replace("%", "%%", StringComparison.Ordinal);
         return MilterFrame.Write((byte)MilterResponse.ReplyCode, Encoding.UTF8.GetBytes($"{reply.Code} {enhanced}{text}\0"));
     }
+
+    // Header values: when SMFIP_HDR_LEADSPC is agreed, Postfix puts no space after the colon of our headers, so the
+    // caller passes the value with its leading space (" 3.5"); without it, Postfix adds one and the caller passes none.
 
     /// <summary>SMFIR_ADDHEADER: a header appended after the message's last header.</summary>
     public static byte[] AddHeader(string name, string value) =>

@@ -105,8 +105,10 @@ public sealed class MilterProtocolTests
         Assert.Equal(Frame('y', "550 5.7.1 Executable attachments are not accepted (100%% sure)\0"),
             MilterReplies.ReplyCode(new Reply(550, "5.7.1", "Executable attachments are not accepted (100% sure)")));
         Assert.Equal(Frame('y', "451 4.3.0 Try  again\0"), MilterReplies.ReplyCode(new Reply(451, "4.3.0", "Try\r\nagain")));
-        // An enhanced code whose class does not match the reply's is left out (Postfix would refuse the reply).
-        Assert.Equal(Frame('y', "451 Later\0"), MilterReplies.ReplyCode(new Reply(451, "5.7.1", "Later")));
+        // Postfix refuses a reply whose fifth character is a digit of another class (and then fails the whole
+        // session with milter_default_action): the enhanced code always goes out, in the reply's class.
+        Assert.Equal(Frame('y', "451 4.7.1 Later\0"), MilterReplies.ReplyCode(new Reply(451, "5.7.1", "Later")));
+        Assert.Equal(Frame('y', "550 5.0.0 4 recipients is too many\0"), MilterReplies.ReplyCode(new Reply(550, "", "4 recipients is too many")));
         Assert.Throws<ArgumentOutOfRangeException>(() => MilterReplies.ReplyCode(new Reply(250, "2.0.0", "Ok")));
 
         Assert.Equal(Frame('h', "X-Gateway-Score\0 3.5\0"), MilterReplies.AddHeader("X-Gateway-Score", " 3.5"));
@@ -122,7 +124,7 @@ public sealed class MilterProtocolTests
         var everything = new OptionNegotiationRequest(6, (MilterActions)0x1ff, (MilterSteps)0x3fffffff);
 
         var (actions, steps) = MilterNegotiation.Negotiate(everything, new MilterNeeds(false, false, true, false, NeedsMessage: false));
-        Assert.Equal(MilterActions.AddHeaders | MilterActions.ChangeHeaders | MilterActions.Quarantine, actions);
+        Assert.Equal(MilterActions.AddHeaders | MilterActions.ChangeHeaders | MilterActions.Quarantine | MilterActions.SetMacroList, actions);
         Assert.True(steps.HasFlag(MilterSteps.NoHeaders | MilterSteps.NoBody | MilterSteps.NoReplyConnect | MilterSteps.NoReplyRcpt));
         Assert.False(steps.HasFlag(MilterSteps.NoReplyMail)); // a MAIL filter may refuse: the MTA waits for us
         Assert.False(steps.HasFlag(MilterSteps.NoMail) || steps.HasFlag(MilterSteps.NoRcpt)); // the envelope is always needed
@@ -134,6 +136,8 @@ public sealed class MilterProtocolTests
         var old = new OptionNegotiationRequest(2, MilterActions.AddHeaders, MilterSteps.NoConnect | MilterSteps.NoHelo);
         Assert.Equal((MilterActions.AddHeaders, MilterSteps.None), MilterNegotiation.Negotiate(old, new MilterNeeds(true, true, true, true, true)));
         Assert.Throws<MilterProtocolException>(() => MilterNegotiation.Negotiate(old with { Version = 1 }, new MilterNeeds(true, true, true, true, true)));
+        Assert.Equal(2u, MilterNegotiation.VersionFor(old));
+        Assert.Equal(6u, MilterNegotiation.VersionFor(everything with { Version = 7 }));
 
         var reply = MilterReplies.OptionNegotiation(6, actions, steps, new Dictionary<MacroStage, string> { [MacroStage.Connect] = "j" });
         Assert.Equal(4 + 1 + 12 + 4 + 2, reply.Length);
