@@ -95,7 +95,7 @@ public static class ExplainCommand
             Dns = options.Dns ?? new Dns.DnsClientResolver(config.Dns),
         };
         var handler = new WouldForward();
-        var engine = new SessionEngine(connection, handler, NullLogger.Instance);
+        var engine = new SessionEngine(connection, handler, NullLogger.Instance) { ReplyRefs = false }; // the reply as rule tests expect it, without a session's id
         var report = new Report(options, config.Rules.Set.Hash);
         await RunPhasesAsync(engine, handler, options, raw, report, cancellationToken).ConfigureAwait(false);
         var transaction = connection.Transaction ?? engine.LastTransaction;

@@ -518,6 +518,7 @@ public sealed partial class SmtpConnection
         // Recipients past limits.max_recipients are not the client's error (Postfix's smtpd_recipient_overshoot_limit).
         if (reply.Code is >= 400 and < 600 && reply.Code != 421 && !ReferenceEquals(reply, Reply.TooManyRecipients))
             _connection.ErrorCount++;
+        reply = _engine.Refer(reply);
         _lastReply = reply;
         if (lines is not null)
         {

@@ -38,8 +38,10 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
             var refusal = Limiter.TryAcquire(address, limits.MaxConnections, proxyTrusted ? int.MaxValue : limits.MaxConnectionsPerAddress);
             if (refusal is not null)
             {
-                Logger.LogWarning("connection from {Client} refused: {Reply}", address, refusal);
-                Refuse(socket, refusal);
+                // No session exists: the id the reply names is in this log line only.
+                var id = SessionIds.Next();
+                Logger.LogWarning("connection {SessionId} from {Client} refused: {Reply}", id, address, refusal);
+                Refuse(socket, refusal.WithRef(id));
                 return;
             }
             connection = new Connection(SessionIds.Next(), config, remote, local, current.Pipeline)
