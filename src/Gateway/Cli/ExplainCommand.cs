@@ -122,7 +122,7 @@ public static class ExplainCommand
         public Task<MessageOutcome> HandleAsync(Connection connection, Transaction transaction, DataDecision decision, CancellationToken cancellationToken)
         {
             Decision = decision;
-            Headers = ReceivedHeader.For(connection.View, transaction.Envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders;
+            Headers = ReceivedHeader.For(connection.View, transaction.Envelope, connection.Time.GetUtcNow()) + decision.AddedHeaders;
             return Task.FromResult(new MessageOutcome(new Reply(250, "2.0.0", "Ok"), "explained", decision.Quarantine ? decision.By : "upstream"));
         }
     }

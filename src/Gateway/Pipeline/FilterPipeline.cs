@@ -70,8 +70,13 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
             // when a filter has to wait.
             if (pending.IsCompletedSuccessfully)
                 return pending.Result;
-            budget.CancelAfter(slot.Budget);
-            return await pending.AsTask().WaitAsync(budget.Token).ConfigureAwait(false);
+            // On the session's clock (tests advance a fake one); the filter's token is cancelled when it runs out.
+            return await pending.AsTask().WaitAsync(slot.Budget, context.Session.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await budget.CancelAsync().ConfigureAwait(false);
+            failure = $"exceeded its time budget of {slot.Budget.TotalMilliseconds:0} ms";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -69,7 +69,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
     public static IUpstream CreateUpstream(GatewayConfig config, ILogger logger, TimeProvider? time = null) =>
         config.Upstream.Directory is { } directory
-            ? new DirectoryUpstream(directory)
+            ? new DirectoryUpstream(directory, time)
             : new SmtpUpstream(config.Upstream, config.Server.Hostname, logger, time);
 
     /// <summary>

@@ -58,6 +58,9 @@ public sealed class SessionState
 
     public DateTimeOffset Started => Connection.Started;
 
+    /// <summary>The server's clock (<see cref="Connection.Time"/>).</summary>
+    public TimeProvider Time => Connection.Time;
+
     public string? Helo
     {
         get => Connection.Helo;

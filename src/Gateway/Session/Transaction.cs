@@ -9,9 +9,10 @@ namespace Gateway.Session;
 /// </summary>
 public sealed class Transaction : IDisposable
 {
-    internal Transaction(string id, SmtpPath sender, IReadOnlyDictionary<string, string?> parameters, Evaluation evaluation, SessionState view)
+    internal Transaction(string id, SmtpPath sender, IReadOnlyDictionary<string, string?> parameters, Evaluation evaluation, SessionState view, DateTimeOffset started)
     {
         Id = id;
+        Started = started;
         Sender = sender;
         Parameters = parameters;
         Evaluation = evaluation;
@@ -25,7 +26,7 @@ public sealed class Transaction : IDisposable
     /// <summary>The MAIL parameters (SIZE, BODY, SMTPUTF8), keys case-insensitive.</summary>
     public IReadOnlyDictionary<string, string?> Parameters { get; }
 
-    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset Started { get; }
 
     /// <summary>Accepted recipients, in order, without duplicates.</summary>
     public List<SmtpPath> Recipients { get; } = [];

@@ -28,7 +28,7 @@ public static class TransactionRecords
             recipients.Add(new RecipientOutcome(refused.Path.Address, false, refused.Reply, OutcomeOf(refused.Reply), refused.By));
         foreach (var accepted in transaction.Recipients)
             recipients.Add(new RecipientOutcome(accepted.Address, true, reply, outcome));
-        var now = DateTimeOffset.UtcNow;
+        var now = connection.Time.GetUtcNow();
         var (messageId, subject) = HeaderScan.Find(transaction.Message);
         return new TransactionRecord
         {

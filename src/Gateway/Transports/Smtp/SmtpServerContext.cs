@@ -15,6 +15,8 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
 
     public ConnectionLimiter Limiter { get; } = limiter;
 
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private readonly MessageDelivery _delivery = new(logger, lifetime.Stopping, time);
 
     /// <summary>Runs one accepted connection to its end; never throws.</summary>
@@ -44,7 +46,7 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
                 Refuse(socket, refusal.WithRef(id));
                 return;
             }
-            connection = new Connection(SessionIds.Next(), config, remote, local, current.Pipeline)
+            connection = new Connection(SessionIds.Next(), config, remote, local, current.Pipeline, _time)
             {
                 Upstream = current.Upstream,
                 Dns = current.Dns,
