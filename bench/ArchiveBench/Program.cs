@@ -12,7 +12,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Gateway.Mime;
-using Gateway.Smtp;
 
 const int Entries = 100_000;
 var cases = new[] { ("default (1,000)", MimeLimits.Default), ("entries 200,000", MimeLimits.Default with { MaxArchiveEntries = 200_000 }) };

@@ -18,7 +18,6 @@ using Gateway.Authentication.Dmarc;
 using Gateway.Authentication.Spf;
 using Gateway.Configuration;
 using Gateway.Dns;
-using Gateway.Smtp;
 using MimeKit;
 using MimeKit.Cryptography;
 

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Text;
-using Gateway.Smtp;
 using Gateway.Tracking;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Mime;

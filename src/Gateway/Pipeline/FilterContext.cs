@@ -1,4 +1,3 @@
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Pipeline;

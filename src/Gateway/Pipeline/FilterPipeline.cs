@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Pipeline;

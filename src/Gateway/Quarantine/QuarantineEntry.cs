@@ -1,6 +1,5 @@
 using Gateway.Forwarding;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Quarantine;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Configuration;
 using Gateway.Forwarding;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Support;
