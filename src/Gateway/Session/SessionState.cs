@@ -28,6 +28,10 @@ public sealed class SessionState
 
     internal Transaction? Transaction => Connection.Transaction;
 
+    /// <summary>The transaction's message parsed once (<see cref="Session.Transaction.ParsedMessage"/>); throws before DATA.</summary>
+    public MimeKit.MimeMessage ParsedMessage() =>
+        (Transaction ?? throw new InvalidOperationException("no transaction")).ParsedMessage();
+
     public string Id => Connection.Id;
 
     public GatewayConfig Config => Connection.Config;
