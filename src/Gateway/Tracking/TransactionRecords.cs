@@ -29,7 +29,8 @@ public static class TransactionRecords
         foreach (var accepted in transaction.Recipients)
             recipients.Add(new RecipientOutcome(accepted.Address, true, reply, outcome));
         var now = connection.Time.GetUtcNow();
-        var (messageId, subject) = HeaderScan.Find(transaction.Message);
+        // The transaction's parse when a filter made one; else a scan of the header block (no parse for the log alone).
+        var (messageId, subject) = transaction.ParsedIfAny is { } parsed ? HeaderScan.Find(parsed.Headers) : HeaderScan.Find(transaction.Message);
         return new TransactionRecord
         {
             Id = transaction.Id,
