@@ -25,6 +25,17 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
         IPAddress address;
         Connection connection;
         SmtpConnection smtp;
+        // The session holds the snapshot it starts with (its upstream, state and DNS) until it ends; one released
+        // by a reload in between is not taken.
+        GatewaySnapshot current;
+        while (!(current = snapshot()).TryAcquire())
+        {
+            if (ReferenceEquals(current, snapshot()))
+            {
+                socket.Dispose(); // released and still current: the server has stopped
+                return;
+            }
+        }
         try
         {
             socket.NoDelay = true;
@@ -32,7 +43,6 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
             var local = (IPEndPoint)socket.LocalEndPoint!;
             address = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
             remote = new IPEndPoint(address, remote.Port);
-            var current = snapshot();
             var config = current.Config;
             var limits = current.Limits;
             var proxyTrusted = config.Server.ProxyTrusted.Any(n => n.Contains(address));
@@ -44,6 +54,7 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
                 var id = SessionIds.Next();
                 Logger.LogWarning("connection {SessionId} from {Client} refused: {Reply}", id, address, refusal);
                 Refuse(socket, refusal.WithRef(id));
+                await current.EndSessionAsync().ConfigureAwait(false);
                 return;
             }
             connection = new Connection(SessionIds.Next(), config, remote, local, current.Pipeline, _time)
@@ -76,6 +87,7 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             socket.Dispose();
+            await current.EndSessionAsync().ConfigureAwait(false);
             return;
         }
         try
@@ -87,6 +99,7 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
             Limiter.Release(address);
             Admin.GatewayMetrics.SessionEnded();
             Logging.TransactionLog.WriteSessionEnd(Logger, connection.View, smtp.LastReply);
+            await current.EndSessionAsync().ConfigureAwait(false);
         }
     }
 
