@@ -169,8 +169,10 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         var (refusal, close) = await SessionPhases.RunEnvelopePhaseAsync(Connection, transaction, Phase.MailFrom, null, cancellationToken).ConfigureAwait(false);
         if (refusal is not null)
         {
+            // Recorded like any refused transaction, so that the id the refusal names finds it (gateway track --id).
+            transactions?.Record(Tracking.TransactionRecords.From(Connection, transaction, 0, refusal, "not forwarded", Connection.LastRefusalBy ?? "smtp"));
             Connection.ResetTransaction();
-            return new SessionResponse(refusal, close ? SessionNext.Close : SessionNext.Command);
+            return new SessionResponse(ReplyRefs ? refusal.WithRef(transaction.Id) : refusal, close ? SessionNext.Close : SessionNext.Command);
         }
         State = SmtpState.Mail;
         return SessionResponse.Say(SenderOk);

@@ -109,6 +109,30 @@ public class TrackingTests
     }
 
     [Fact]
+    public async Task A_sender_refused_at_mail_is_recorded_under_the_id_its_refusal_names()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream, "pipeline:\n  mail_from: [{ type: rate_limit, name: msg-rate, key: sender, limit: 1, window: 1h }]\n");
+        var probe = new RecordProbe();
+        gateway.Server.Transactions.Add(probe);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<busy@sender.test>"));
+            Assert.StartsWith("250", await c.CommandAsync("RSET"));
+            Assert.StartsWith("4", await c.CommandAsync("MAIL FROM:<busy@sender.test>"));
+        }
+        var id = c.LastRef!;
+        var record = await probe.WaitForAsync(r => r.Id == id);
+        Assert.Equal((TransactionOutcome.Tempfailed, "msg-rate"), (record.Outcome, record.DecidedBy));
+        await gateway.Server.Tracking.Writer!.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var (exit, json, errors) = Cli("track", "--json", "--id", id, "--config", Path.Combine(gateway.Directory, "gateway.yaml"));
+        Assert.True(exit == 0, errors);
+        Assert.Equal(id, JsonSerializer.Deserialize<TrackedTransaction>(json, TrackedTransaction.Json)!.Id);
+    }
+
+    [Fact]
     public async Task The_ref_in_a_refusal_finds_its_transaction_with_gateway_track()
     {
         await using var upstream = new FakeUpstream();
