@@ -1,6 +1,5 @@
 using Gateway.Runtime;
 using System.Net;
-using Gateway.Smtp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -2,7 +2,6 @@ using Gateway.Runtime;
 using System.Net.Sockets;
 using System.Text;
 using Gateway.Configuration;
-using Gateway.Smtp;
 
 namespace Gateway.Admin;
 

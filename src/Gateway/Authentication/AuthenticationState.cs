@@ -5,7 +5,6 @@ using Gateway.Authentication.Dmarc;
 using Gateway.Authentication.Spf;
 using Gateway.Configuration;
 using Gateway.Dns;
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Authentication;
@@ -24,7 +23,6 @@ public sealed class AuthenticationState(SessionState session)
     private Task<IReadOnlyList<DkimSignatureResult>>? _dkim;
     private Task<ArcOutcome>? _arc;
     private Task<DmarcOutcome>? _dmarc;
-    private MimeMessage? _message;
 
     public CountingResolver Dns { get; } = new(session.Dns);
 
@@ -99,20 +97,8 @@ public sealed class AuthenticationState(SessionState session)
 
     private SpfOptions SpfOptions() => new() { ReceivingHost = session.Config.Server.Hostname };
 
-    /// <summary>The message as DKIM and ARC read it: parsed once, raw header values kept.</summary>
-    private MimeMessage Message()
-    {
-        lock (_gate)
-        {
-            if (_message is null)
-            {
-                var spool = session.Message ?? throw new InvalidOperationException("DKIM, ARC and DMARC need the message (data phase)");
-                using var stream = spool.OpenRead();
-                _message = MimeMessage.Load(new ParserOptions { MaxMimeDepth = session.Config.Mime.MaxDepth + 1 }, stream);
-            }
-            return _message;
-        }
-    }
+    /// <summary>The message as DKIM and ARC read it: the transaction's one parse (raw header values kept).</summary>
+    private MimeMessage Message() => session.ParsedMessage();
 
     private Task<T> Once<T>(ref Task<T>? slot, Func<Task<T>> start)
     {

@@ -95,7 +95,7 @@ public static class ExplainCommand
             Dns = options.Dns ?? new Dns.DnsClientResolver(config.Dns),
         };
         var handler = new WouldForward();
-        var engine = new SessionEngine(connection, handler, NullLogger.Instance);
+        var engine = new SessionEngine(connection, handler, NullLogger.Instance) { ReplyRefs = false }; // the reply as rule tests expect it, without a session's id
         var report = new Report(options, config.Rules.Set.Hash);
         await RunPhasesAsync(engine, handler, options, raw, report, cancellationToken).ConfigureAwait(false);
         var transaction = connection.Transaction ?? engine.LastTransaction;
@@ -122,7 +122,7 @@ public static class ExplainCommand
         public Task<MessageOutcome> HandleAsync(Connection connection, Transaction transaction, DataDecision decision, CancellationToken cancellationToken)
         {
             Decision = decision;
-            Headers = ReceivedHeader.For(connection.View, transaction.Envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders;
+            Headers = ReceivedHeader.For(connection.View, transaction.Envelope, connection.Time.GetUtcNow()) + decision.AddedHeaders;
             return Task.FromResult(new MessageOutcome(new Reply(250, "2.0.0", "Ok"), "explained", decision.Quarantine ? decision.By : "upstream"));
         }
     }

@@ -9,6 +9,44 @@ public sealed record Reply(int Code, string Enhanced, string Text)
 
     public override string ToString() => Enhanced.Length == 0 ? $"{Code} {Text}" : $"{Code} {Enhanced} {Text}";
 
+    /// <summary>The transaction (or session) id this reply names as <c>[ref ID]</c>; null when it names none.</summary>
+    public string? Ref { get; init; }
+
+    /// <summary>RFC 5321 4.5.3.1.5: a reply line is at most 512 octets, its CRLF included.</summary>
+    public const int MaxLine = 512;
+
+    /// <summary>
+    /// Whether a reply of this code names what it is about: every refusal and deferral (4xx, 5xx) does, so that a
+    /// sender's bounce gives a helpdesk an id to look up (<c>gateway track --id</c>), except RFC 5321's syntax and
+    /// sequence errors (500-504, 555): they answer the client software's dialogue, not a decision about mail, and no
+    /// transaction record holds them.
+    /// </summary>
+    public bool NeedsRef => Ref is null && Code is >= 400 and < 600 && Code is not (>= 500 and <= 504 or 555);
+
+    /// <summary>
+    /// This reply with <c> [ref ID]</c> after its text (when <see cref="NeedsRef"/>), the text cut so that the line
+    /// stays within <see cref="MaxLine"/> octets.
+    /// </summary>
+    public Reply WithRef(string id)
+    {
+        if (!NeedsRef || id.Length == 0)
+            return this;
+        var suffix = $" [ref {id}]";
+        // "550 5.7.1 " + text + suffix + CRLF
+        var room = MaxLine - 4 - (Enhanced.Length == 0 ? 0 : System.Text.Encoding.UTF8.GetByteCount(Enhanced) + 1) - suffix.Length - 2;
+        var text = Text;
+        if (System.Text.Encoding.UTF8.GetByteCount(text) > room)
+        {
+            var cut = Math.Max(0, Math.Min(text.Length, room));
+            while (cut > 0 && System.Text.Encoding.UTF8.GetByteCount(text.AsSpan(0, cut)) > room)
+                cut--;
+            if (cut > 0 && char.IsHighSurrogate(text[cut - 1]))
+                cut--;
+            text = text[..cut];
+        }
+        return this with { Text = text + suffix, Ref = id };
+    }
+
     // The gateway's own replies, in one place so that tests and documentation can refer to them.
     public static readonly Reply LineTooLong = new(500, "5.5.2", "Line too long");
     public static readonly Reply LineTooLongClosing = new(500, "5.5.2", "Line too long, closing connection");

@@ -1,6 +1,5 @@
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 
 namespace Gateway.Filters;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Gateway.Smtp;
 
 namespace Gateway.Forwarding;
 
@@ -8,13 +7,14 @@ namespace Gateway.Forwarding;
 /// Writes each accepted message to a directory as <c>ID.eml</c> with its envelope in <c>ID.json</c> beside it,
 /// flushed to disk before the client hears 250. For a first run without a mail server, and for tests.
 /// </summary>
-public sealed class DirectoryUpstream(string directory) : IUpstream
+public sealed class DirectoryUpstream(string directory, TimeProvider? time = null) : IUpstream
 {
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public async Task<UpstreamResult> DeliverAsync(Envelope envelope, string header, Stream message, CancellationToken cancellationToken)
     {
-        var name = $"{DateTime.UtcNow:yyyyMMddTHHmmssfff}-{envelope.TransactionId}";
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        var name = $"{now.UtcDateTime:yyyyMMddTHHmmssfff}-{envelope.TransactionId}";
         var eml = Path.Combine(directory, name + ".eml");
         var json = Path.Combine(directory, name + ".json");
         var temp = Path.Combine(directory, "." + name + ".tmp");
@@ -26,7 +26,7 @@ public sealed class DirectoryUpstream(string directory) : IUpstream
                 id = envelope.TransactionId,
                 mail_from = envelope.Sender.Address,
                 rcpt_to = envelope.Recipients.Select(r => r.Address).ToArray(),
-                received = DateTimeOffset.UtcNow,
+                received = now,
             };
             await WriteDurablyAsync(json + ".tmp", async s => await JsonSerializer.SerializeAsync(s, meta, JsonOptions, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             File.Move(json + ".tmp", json, overwrite: true);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Authentication;
-using Gateway.Smtp;
 
 namespace Gateway.Forwarding;
 

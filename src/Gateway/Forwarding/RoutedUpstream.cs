@@ -60,7 +60,7 @@ public sealed class RoutedUpstream : IUpstream
             }
         }
         return new Entry(description, config.Directory is { } directory
-            ? new DirectoryUpstream(directory)
+            ? new DirectoryUpstream(directory, _time)
             : new SmtpUpstream(config, _localDomain, _logger, _time));
     }
 
@@ -93,16 +93,11 @@ public sealed class RoutedUpstream : IUpstream
     }
 
     /// <summary>
-    /// The upstream of the next configuration: routes whose settings are unchanged move to it with their pools; the
-    /// rest of this one's are disposed now (idle connections close at once, leased ones as they come back), while the
-    /// sessions that started with this configuration finish with it.
+    /// The upstream of the next configuration: routes whose settings are unchanged move to it with their pools (this
+    /// one no longer owns them). Disposing this one afterwards, once the last session that started with its
+    /// configuration has ended, closes only the pools of the routes that changed.
     /// </summary>
-    public RoutedUpstream Next(GatewayConfig next)
-    {
-        var successor = new RoutedUpstream(next.Upstream, next.Server.Hostname, _logger, _time, this);
-        _ = DisposeAsync().AsTask();
-        return successor;
-    }
+    public RoutedUpstream Next(GatewayConfig next) => new(next.Upstream, next.Server.Hostname, _logger, _time, this);
 
     public async ValueTask DisposeAsync()
     {

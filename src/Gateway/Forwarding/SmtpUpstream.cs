@@ -1,6 +1,5 @@
 using System.Text;
 using Gateway.Configuration;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Forwarding;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Forwarding;

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Text;
-using Gateway.Smtp;
 using Gateway.Tracking;
 using Microsoft.Extensions.Logging;
 
@@ -29,7 +28,7 @@ public static partial class TransactionLog
 
     public static void WriteSessionEnd(ILogger logger, SessionState session, string? lastReply) =>
         SessionEnd(logger, session.Id, session.Remote.Address.ToString(), LogText.Quote(session.Helo, LogText.MaxValue), session.TransactionCount, session.ErrorCount,
-            LogText.Quote(lastReply), (long)(DateTimeOffset.UtcNow - session.Started).TotalMilliseconds);
+            LogText.Quote(lastReply), (long)(session.Time.GetUtcNow() - session.Started).TotalMilliseconds);
 }
 
 /// <summary>

@@ -53,7 +53,8 @@ public sealed partial class MessageView
             svg = SniffMarkup(part);
         if (svg is { } isSvg)
         {
-            Detach(part);
+            if (_detach)
+                Detach(part);
             _htmlDocuments.Add(new HtmlDocumentPart(name.Length > 0 ? name : attachment ? "(unnamed attachment)" : "(HTML body)", isSvg, attachment, part));
         }
     }
@@ -62,6 +63,9 @@ public sealed partial class MessageView
     private const long MaxHtmlBytes = 32L * 1024 * 1024;
 
     private long _htmlBytes;
+
+    /// <summary>Whether the parse's stream closes after the walk (a view of its own), so documents need copies.</summary>
+    private bool _detach;
 
     /// <summary>
     /// The message is parsed with its parts as substreams of the spool, which is closed once the view is built; a

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Mime;
@@ -54,18 +53,30 @@ public sealed partial class MessageView
 
     public static MessageView Parse(MessageSpool spool, MimeLimits limits) => Parse(spool, limits, TimeProvider.System);
 
+    /// <summary>A message of its own (tests, benchmarks): parsed here, its stream closed once the view is built.</summary>
     /// <param name="time">Measures the time spent listing archives (<see cref="MimeLimits.MaxArchiveTime"/>).</param>
     public static MessageView Parse(MessageSpool spool, MimeLimits limits, TimeProvider time)
     {
-        var view = new MessageView(limits) { _time = time };
         using var stream = spool.OpenRead();
+        // MaxMimeDepth is set explicitly: a stack overflow on deep nesting cannot be caught. One level more than
+        // the limit, so that going over it is seen. persistent: parts stay substreams of the spool instead of
+        // copies in memory (an attachment of 20 MB is not held twice); HTML documents get copies (Detach), since
+        // the stream is closed after the walk.
+        return Of(() => new MimeParser(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream, persistent: true).ParseMessage(), limits, time, detach: true);
+    }
+
+    /// <summary>
+    /// The view of a transaction's one parse (<see cref="Session.Transaction.ParsedMessage"/>), whose spool stays
+    /// open while the transaction lasts: HTML documents are read in place.
+    /// </summary>
+    public static MessageView Of(Func<MimeMessage> parsed, MimeLimits limits, TimeProvider time) => Of(parsed, limits, time, detach: false);
+
+    private static MessageView Of(Func<MimeMessage> parse, MimeLimits limits, TimeProvider time, bool detach)
+    {
+        var view = new MessageView(limits) { _time = time, _detach = detach };
         try
         {
-            // MaxMimeDepth is set explicitly: a stack overflow on deep nesting cannot be caught. One level more
-            // than the limit, so that going over it is seen.
-            // persistent: parts stay substreams of the spool instead of copies in memory (an attachment of
-            // 20 MB is not held twice); the walk below ends before the stream is closed.
-            var message = new MimeParser(new ParserOptions { MaxMimeDepth = limits.MaxDepth + 1 }, stream, persistent: true).ParseMessage();
+            var message = parse();
             if (message.Body is { } body)
                 view.Walk(body, 0);
         }

@@ -1,4 +1,3 @@
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Pipeline;
@@ -26,7 +25,32 @@ public sealed class FilterContext(Phase phase, SessionState session)
     public List<RuleTrace>? RuleTrace => Session.RuleTrace;
 
     /// <summary>In <see cref="Phase.Data"/>: attachments and text, parsed once under the configured limits on first use.</summary>
-    public Mime.MessageView? View => _view ??= Message is null ? null : Mime.MessageView.Parse(Message, Session.Config.Mime);
+    public Mime.MessageView? View => _view ??= Message is null ? null
+        : Shared ? Mime.MessageView.Of(Session.ParsedMessage, Session.Config.Mime, Session.Time)
+        : Mime.MessageView.Parse(Message, Session.Config.Mime, Session.Time);
+
+    /// <summary>Whether <see cref="Message"/> is the transaction's (always in a session; a unit test may give one of its own).</summary>
+    private bool Shared => Message is not null && ReferenceEquals(Message, Session.Message);
+
+    private MimeMessage? _own;
+
+    /// <summary>
+    /// In <see cref="Phase.Data"/>: the message parsed once per transaction (<see cref="Session.Transaction.ParsedMessage"/>),
+    /// which every content filter reads. Throws what MimeKit throws on a message it cannot parse.
+    /// </summary>
+    public MimeMessage ParsedMessage()
+    {
+        if (Shared)
+            return Session.ParsedMessage();
+        if (Message is null)
+            throw new InvalidOperationException("no message in this phase");
+        if (_own is null)
+        {
+            using var stream = Message.OpenRead();
+            _own = MimeMessage.Load(new ParserOptions { MaxMimeDepth = Session.Config.Mime.MaxDepth + 1 }, stream);
+        }
+        return _own;
+    }
 
     /// <summary>
     /// Fetches what the rules of this phase need from DNS, side by side: the client's reverse DNS name and the
@@ -61,8 +85,16 @@ public sealed class FilterContext(Phase phase, SessionState session)
         {
             if (_headers is null && Message is not null)
             {
-                using var stream = Message.OpenRead();
-                _headers = HeaderList.Load(new ParserOptions { MaxMimeDepth = 8 }, stream);
+                try
+                {
+                    _headers = ParsedMessage().Headers;
+                }
+                catch (Exception e) when (e is FormatException or IOException or ArgumentException or NotSupportedException)
+                {
+                    // The body defeats the parser: the header block alone may still be read.
+                    using var stream = Message.OpenRead();
+                    _headers = HeaderList.Load(new ParserOptions { MaxMimeDepth = 8 }, stream);
+                }
             }
             return _headers;
         }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Pipeline;
@@ -63,6 +62,7 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         string failure;
+        Task<Verdict>? running = null;
         try
         {
             var pending = slot.Filter.EvaluateAsync(context, budget.Token);
@@ -70,8 +70,15 @@ public sealed class FilterPipeline(IReadOnlyDictionary<Phase, IReadOnlyList<Filt
             // when a filter has to wait.
             if (pending.IsCompletedSuccessfully)
                 return pending.Result;
-            budget.CancelAfter(slot.Budget);
-            return await pending.AsTask().WaitAsync(budget.Token).ConfigureAwait(false);
+            // On the session's clock (tests advance a fake one); the filter's token is cancelled when it runs out.
+            running = pending.AsTask();
+            return await running.WaitAsync(slot.Budget, context.Session.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (running is { IsCompleted: false })
+        {
+            // The budget ran out (a filter's own TimeoutException, a regex's say, is its failure, below).
+            await budget.CancelAsync().ConfigureAwait(false);
+            failure = $"exceeded its time budget of {slot.Budget.TotalMilliseconds:0} ms";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -1,6 +1,5 @@
 using Gateway.Forwarding;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Quarantine;
@@ -56,6 +55,12 @@ public sealed record QuarantineEntry(
     [System.Text.Json.Serialization.JsonIgnore]
     public bool EightBit => MailParameters.Any(p => p.Key.Equals("BODY", StringComparison.OrdinalIgnoreCase) && string.Equals(p.Value, "8BITMIME", StringComparison.OrdinalIgnoreCase));
 
+    private static HeaderList Load(MessageSpool spool)
+    {
+        using var stream = spool.OpenRead();
+        return HeaderList.Load(new ParserOptions { MaxMimeDepth = 8 }, stream);
+    }
+
     /// <summary>The entry for the current transaction of <paramref name="session"/>, decided by <paramref name="by"/>.</summary>
     public static QuarantineEntry From(SessionState session, Envelope envelope, string by, long size, DateTimeOffset now)
     {
@@ -64,12 +69,11 @@ public sealed record QuarantineEntry(
         {
             try
             {
-                using var stream = spool.OpenRead();
-                var headers = HeaderList.Load(new ParserOptions { MaxMimeDepth = 8 }, stream);
+                var headers = session.InTransaction ? session.ParsedMessage().Headers : Load(spool); // the transaction's one parse
                 subject = headers[HeaderId.Subject];
                 messageId = headers[HeaderId.MessageId]?.Trim();
             }
-            catch (FormatException)
+            catch (Exception e) when (e is FormatException or IOException or ArgumentException or NotSupportedException)
             {
                 // A header block MimeKit cannot read: the message is held all the same, without Subject in the index.
             }

@@ -1,5 +1,4 @@
 using Gateway.Forwarding;
-using Gateway.Smtp;
 
 namespace Gateway.Quarantine;
 

@@ -1,6 +1,5 @@
 using Gateway.Pipeline;
 using Gateway.Rules.Matchers;
-using Gateway.Smtp;
 
 namespace Gateway.Rules;
 

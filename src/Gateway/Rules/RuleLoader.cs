@@ -5,7 +5,6 @@ using Gateway.Configuration;
 using Gateway.Filters;
 using Gateway.Pipeline;
 using Gateway.Rules.Matchers;
-using Gateway.Smtp;
 using YamlDotNet.RepresentationModel;
 
 namespace Gateway.Rules;

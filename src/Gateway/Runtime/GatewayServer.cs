@@ -23,7 +23,6 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Files are reloaded once they have been quiet this long (editors write in several steps).</summary>
     private static readonly TimeSpan ReloadQuiet = TimeSpan.FromMilliseconds(300);
     private readonly ILogger _logger;
-    private readonly IUpstream _upstream;
     private readonly ILogger _upstreamLogger;
 
     private readonly ServerLifetime _lifetime = new();
@@ -31,8 +30,6 @@ public sealed class GatewayServer : IAsyncDisposable
     private Dns.IDnsResolver _dns;
     private readonly TimeProvider _time;
     private readonly ILogger _stateLogger;
-    private State.IStateStore _state;
-    private readonly List<State.IStateStore> _retiredStates = [];
     private readonly ConnectionLimiter _limiter = new();
     private readonly SmtpServerContext _smtp;
     private readonly List<SmtpListener> _listeners = [];
@@ -47,7 +44,7 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         _time = time ?? TimeProvider.System;
         _stateLogger = loggerFactory.CreateLogger("state");
-        _state = State.StateStores.Create(config.State, _stateLogger, _time);
+        var state = State.StateStores.Create(config.State, _stateLogger, _time);
         _fixedDns = dns;
         _dns = dns ?? new Dns.DnsClientResolver(config.Dns);
         _config = config;
@@ -56,8 +53,11 @@ public sealed class GatewayServer : IAsyncDisposable
         _reloadSoon = new Timer(_ => Reload(), null, Timeout.Infinite, Timeout.Infinite);
         _logger = loggerFactory.CreateLogger("gateway");
         _upstreamLogger = loggerFactory.CreateLogger("upstream");
-        _upstream = upstream ?? CreateUpstream(config, _upstreamLogger, _time);
-        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, _upstream, _dns, _state);
+        upstream ??= CreateUpstream(config, _upstreamLogger, _time);
+        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, upstream, _dns, state) with
+        {
+            Resources = [new SharedResource(upstream), new SharedResource(state)],
+        };
         Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
         Transactions.Add(new Admin.MetricsSink());
         Admin.GatewayMetrics.ConfigLoaded(config.Rules.Set.Hash, reload: false);
@@ -79,7 +79,10 @@ public sealed class GatewayServer : IAsyncDisposable
     public event Action<GatewayConfig>? Reloaded;
 
     /// <summary>Where rate limits and greylisting keep their counters now (health checks ask it).</summary>
-    public State.IStateStore StateStore => _state;
+    public State.IStateStore StateStore => Volatile.Read(ref _snapshot).State!;
+
+    /// <summary>The snapshot new sessions start with.</summary>
+    public GatewaySnapshot CurrentSnapshot => Volatile.Read(ref _snapshot);
     /// <summary>The tracking store's writer and the quarantine's expiry, following reloads.</summary>
     public Tracking.TrackingService Tracking { get; }
 
@@ -106,32 +109,22 @@ public sealed class GatewayServer : IAsyncDisposable
                 Admin.GatewayMetrics.ConfigReloadFailed();
                 return false;
             }
-            // A changed route gets a new connection pool, unchanged routes keep theirs; sessions that started with
-            // the old ones keep them.
-            var upstream = current.Upstream;
-            if (upstream is RoutedUpstream routed)
-                upstream = routed.Next(result.Config!);
-            else if (upstream is null || Describe(current.Config.Upstream) != Describe(result.Config!.Upstream))
-            {
-                // The old pool closes its idle connections now, and the rest as they come back.
-                if (current.Upstream is { } old)
-                    _ = old.DisposeAsync().AsTask();
-                upstream = CreateUpstream(result.Config!, _upstreamLogger, _time);
-            }
-            // A changed dns section gets a new resolver (and an empty cache).
+            // What did not change is shared with the new snapshot (an upstream pool, a state store with its counters,
+            // a DNS cache); the rest is new. Sessions that started with the old snapshot keep it, and what only it
+            // holds is disposed after the last of them ends (GatewaySnapshot.Released). With routes, a route whose
+            // settings did not change moves to the new upstream with its pool; the old upstream keeps only the others.
+            var (upstream, upstreamShare) = Describe(current.Config.Upstream) == Describe(result.Config!.Upstream)
+                ? (current.Upstream!, current.Resources[0].Share())
+                : New(current.Upstream is RoutedUpstream routed ? routed.Next(result.Config!) : CreateUpstream(result.Config!, _upstreamLogger, _time));
+            var (state, stateShare) = current.Config.State.Equals(result.Config!.State)
+                ? (current.State!, current.Resources[1].Share())
+                : New(State.StateStores.Create(result.Config!.State, _stateLogger, _time));
             if (_fixedDns is null && !current.Config.Dns.Equals(result.Config!.Dns))
-                _dns = new Dns.DnsClientResolver(result.Config!.Dns);
-            // A changed state section gets a new store (and empty counters, unless they are in Redis). Sessions that
-            // started with the old one keep it; it is closed once none of them can remain (limits.session_timeout).
-            if (!current.Config.State.Equals(result.Config!.State))
-            {
-                _retiredStates.Add(_state);
-                _ = RetireAsync(_state, current.Config.Limits.SessionTimeout);
-                _state = State.StateStores.Create(result.Config!.State, _stateLogger, _time);
-            }
-            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns, _state);
+                _dns = new Dns.DnsClientResolver(result.Config!.Dns); // nothing to dispose: the old cache goes with its snapshot
+            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns, state) with { Resources = [upstreamShare, stateShare] };
             WatchFiles(next.Config);
             Volatile.Write(ref _snapshot, next);
+            _ = current.RetireAsync().AsTask();
             Tracking.Apply(next.Config);
             _logger.LogInformation("configuration reloaded: rules={Rules} ({Count} rules)", next.Config.Rules.Set.Hash, next.Config.Rules.Set.Rules.Count);
             Admin.GatewayMetrics.ConfigLoaded(next.Config.Rules.Set.Hash, reload: true);
@@ -143,23 +136,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
     }
 
-    private async Task RetireAsync(State.IStateStore store, TimeSpan after)
-    {
-        try
-        {
-            await Task.Delay(after, _time, _shutdown.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return; // shutting down: DisposeAsync closes it
-        }
-        lock (_reloadLock)
-        {
-            if (!_retiredStates.Remove(store))
-                return;
-        }
-        await store.DisposeAsync().ConfigureAwait(false);
-    }
+    private static (T, SharedResource) New<T>(T resource) where T : IAsyncDisposable => (resource, new SharedResource(resource));
 
     /// <summary>
     /// Settings read once at start: the listening sockets and the STARTTLS certificate paths (the certificate files
@@ -177,10 +154,13 @@ public sealed class GatewayServer : IAsyncDisposable
         Check("server.listen", string.Join(",", started.Server.Listen), string.Join(",", next.Server.Listen));
         Check("server.tls", started.Server.Tls?.ToString() ?? "", next.Server.Tls?.ToString() ?? "");
         Check("milter.listen", string.Join(",", started.Milter?.Listen ?? []), string.Join(",", next.Milter?.Listen ?? []));
+        Check("admin.listen", string.Join(",", started.Admin?.Listen ?? []), string.Join(",", next.Admin?.Listen ?? []));
         return changed;
     }
 
-    private static string Describe(UpstreamConfig u) => RouteTable.Describe(u);
+    /// <summary>The upstream and every route, so that a reload changing any of them gets a new (routed) upstream.</summary>
+    private static string Describe(UpstreamConfig u) =>
+        RouteTable.Describe(u) + string.Concat(u.Routes.Routes.Select(r => $";{r.Name}={string.Join(",", r.Domains)}:{RouteTable.Describe(r.Upstream)}"));
 
     /// <summary>
     /// Watches the files of <paramref name="config"/>; the new watcher starts before the old one stops, and both
@@ -330,19 +310,12 @@ public sealed class GatewayServer : IAsyncDisposable
     {
         if (!_lifetime.IsStopping)
             await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
-        await _upstream.DisposeAsync().ConfigureAwait(false);
-        if (Volatile.Read(ref _snapshot).Upstream is { } current && current != _upstream)
-            await current.DisposeAsync().ConfigureAwait(false);
-
         await _reloadSoon.DisposeAsync().ConfigureAwait(false);
-        List<State.IStateStore> states;
+        GatewaySnapshot last;
         lock (_reloadLock)
-        {
-            states = [.. _retiredStates, _state];
-            _retiredStates.Clear();
-        }
-        foreach (var state in states)
-            await state.DisposeAsync().ConfigureAwait(false);
+            last = Volatile.Read(ref _snapshot);
+        // Every session has ended (or was cut off): the current snapshot's upstream and state are disposed with it.
+        await last.RetireAsync().ConfigureAwait(false);
         await Tracking.DisposeAsync().ConfigureAwait(false);
         if (_milter is not null)
             await _milter.DisposeAsync().ConfigureAwait(false);

@@ -4,9 +4,60 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Runtime;
 
-/// <summary>A configuration and the filters built from it: what a session runs with from start to end.</summary>
+/// <summary>
+/// A configuration and the runtime built from it (filters, upstream, DNS, state): what a session runs with from start
+/// to end. The server holds the current snapshot, and each session the one it started with; when a reload has
+/// replaced it and its last session has ended, it lets go of its resources, and those no later snapshot shares
+/// (<see cref="SharedResource"/>) are disposed.
+/// </summary>
 public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeline)
 {
+    private int _holds = 1; // the server's while current, plus one per session
+    private int _sessions;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The resources this snapshot holds (its upstream's and its state's).</summary>
+    public IReadOnlyList<SharedResource> Resources { get; init; } = [];
+
+    /// <summary>Sessions running with this snapshot now.</summary>
+    public int Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>Completes when the snapshot was replaced and its last session ended, its resources let go.</summary>
+    public Task Released => _released.Task;
+
+    /// <summary>A session starts with this snapshot; false once it has been released (take the current one again).</summary>
+    public bool TryAcquire()
+    {
+        for (var n = Volatile.Read(ref _holds); n > 0; n = Volatile.Read(ref _holds))
+        {
+            if (Interlocked.CompareExchange(ref _holds, n + 1, n) == n)
+            {
+                Interlocked.Increment(ref _sessions);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>A session that began with <see cref="TryAcquire"/> has ended.</summary>
+    public ValueTask EndSessionAsync()
+    {
+        Interlocked.Decrement(ref _sessions);
+        return ReleaseAsync();
+    }
+
+    /// <summary>The server's hold ends: a reload replaced this snapshot, or the server stops.</summary>
+    internal ValueTask RetireAsync() => ReleaseAsync();
+
+    private async ValueTask ReleaseAsync()
+    {
+        if (Interlocked.Decrement(ref _holds) != 0)
+            return;
+        foreach (var resource in Resources)
+            await resource.ReleaseAsync().ConfigureAwait(false);
+        _released.TrySetResult();
+    }
+
     /// <summary>The SMTP front end's limits, from <see cref="Config"/>.</summary>
     public Transports.Smtp.SmtpLimits Limits { get; init; } = Transports.Smtp.SmtpLimits.From(Config);
 

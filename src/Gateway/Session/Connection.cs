@@ -16,9 +16,12 @@ public sealed class Connection
     private Task<Dns.ReverseDnsResult>? _reverseDns;
     private Dictionary<object, object>? _once;
 
-    public Connection(string id, GatewayConfig config, IPEndPoint remote, IPEndPoint local, FilterPipeline? pipeline = null)
+    /// <param name="time">The server's clock (tests: a fake one); null: the system's.</param>
+    public Connection(string id, GatewayConfig config, IPEndPoint remote, IPEndPoint local, FilterPipeline? pipeline = null, TimeProvider? time = null)
     {
         Id = id;
+        Time = time ?? TimeProvider.System;
+        Started = Time.GetUtcNow();
         Config = config;
         Remote = remote;
         Local = local;
@@ -49,7 +52,10 @@ public sealed class Connection
 
     public IPEndPoint Local { get; set; }
 
-    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+    /// <summary>The clock of this connection and its transactions: time limits, Received, the records' times.</summary>
+    public TimeProvider Time { get; }
+
+    public DateTimeOffset Started { get; }
 
     public string? Helo { get; set; }
 
@@ -106,7 +112,7 @@ public sealed class Connection
     {
         ResetTransaction();
         TransactionCount++;
-        Transaction = new Transaction($"{Id}.{TransactionCount}", sender, parameters, Evaluation.Merge(ConnectEvaluation, HeloEvaluation), View)
+        Transaction = new Transaction($"{Id}.{TransactionCount}", sender, parameters, Evaluation.Merge(ConnectEvaluation, HeloEvaluation), View, Time.GetUtcNow())
         {
             PendingAction = PendingAction,
         };

@@ -16,7 +16,7 @@ public sealed class MessageDelivery(ILogger logger, CancellationToken stopping, 
         if (transaction.Message is not { } message)
             return new(Reply.LocalError, "no message", "error");
         var envelope = transaction.Envelope;
-        var header = ReceivedHeader.For(connection.View, envelope, DateTimeOffset.UtcNow) + decision.AddedHeaders;
+        var header = ReceivedHeader.For(connection.View, envelope, connection.Time.GetUtcNow()) + decision.AddedHeaders;
         var policy = connection.Config.Policy;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         string[] removed = [policy.ScoreHeader, policy.SymbolsHeader, "X-Spam-Flag", .. decision.RemovedHeaders];
@@ -58,7 +58,7 @@ public sealed class MessageDelivery(ILogger logger, CancellationToken stopping, 
         var config = connection.Config.Quarantine;
         if (!config.IsConfigured)
             return new(Reply.LocalError, "quarantine is not configured", by); // check refuses this; never claim to have kept it
-        var entry = Quarantine.QuarantineEntry.From(connection.View, envelope, by, content.Length, DateTimeOffset.UtcNow);
+        var entry = Quarantine.QuarantineEntry.From(connection.View, envelope, by, content.Length, connection.Time.GetUtcNow());
         var failure = await Quarantine.QuarantineStores.For(connection.Config).SaveAsync(entry, header, content, cancellationToken).ConfigureAwait(false);
         if (failure is not null)
         {

@@ -30,6 +30,9 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
     /// <summary>Cancelled when the gateway stops: a delivery in progress is cut short (421 4.3.2).</summary>
     public CancellationToken Stopping { get; init; }
 
+    /// <summary>Whether refusals name their transaction (<see cref="Refer"/>); off where no client gets them (explain, test-rules).</summary>
+    public bool ReplyRefs { get; init; } = true;
+
     /// <summary>Per-recipient relay upstream; null: the whole message goes upstream at the end of DATA.</summary>
     public IRecipientRelay? Relay { get; init; }
 
@@ -182,8 +185,10 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         var (refusal, close) = await SessionPhases.RunEnvelopePhaseAsync(Connection, transaction, Phase.MailFrom, null, cancellationToken).ConfigureAwait(false);
         if (refusal is not null)
         {
+            // Recorded like any refused transaction, so that the id the refusal names finds it (gateway track --id).
+            transactions?.Record(Tracking.TransactionRecords.From(Connection, transaction, 0, refusal, "not forwarded", Connection.LastRefusalBy ?? "smtp"));
             Connection.ResetTransaction();
-            return new SessionResponse(refusal, close ? SessionNext.Close : SessionNext.Command);
+            return new SessionResponse(ReplyRefs ? refusal.WithRef(transaction.Id) : refusal, close ? SessionNext.Close : SessionNext.Command);
         }
         State = SmtpState.Mail;
         return SessionResponse.Say(SenderOk);
@@ -338,8 +343,17 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         LastOutcome = result;
         Connection.ResetTransaction();
         State = SmtpState.Ready;
-        return new SessionResponse(result.Reply, close ? SessionNext.Close : SessionNext.Command);
+        // Named here: the transaction has ended by the time the transport writes the reply.
+        return new SessionResponse(ReplyRefs ? result.Reply.WithRef(transaction.Id) : result.Reply, close ? SessionNext.Close : SessionNext.Command);
     }
+
+    /// <summary>
+    /// <paramref name="reply"/> as the client gets it: a refusal or deferral names the open transaction, else the
+    /// session (<see cref="Reply.WithRef"/>), so that the sender's bounce leads to the tracking record. A transport
+    /// calls this on every reply it writes (the engine's and its own: limits, timeouts); the end of a message is named
+    /// by the engine itself, since its transaction has ended by then.
+    /// </summary>
+    public Reply Refer(Reply reply) => ReplyRefs && reply.NeedsRef ? reply.WithRef(Connection.Transaction?.Id ?? Connection.Id) : reply;
 
     /// <summary>The last transaction begun, kept after its end (for <c>gateway explain</c>).</summary>
     public Transaction? LastTransaction { get; private set; }

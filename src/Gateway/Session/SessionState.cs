@@ -28,6 +28,10 @@ public sealed class SessionState
 
     internal Transaction? Transaction => Connection.Transaction;
 
+    /// <summary>The transaction's message parsed once (<see cref="Session.Transaction.ParsedMessage"/>); throws before DATA.</summary>
+    public MimeKit.MimeMessage ParsedMessage() =>
+        (Transaction ?? throw new InvalidOperationException("no transaction")).ParsedMessage();
+
     public string Id => Connection.Id;
 
     public GatewayConfig Config => Connection.Config;
@@ -57,6 +61,9 @@ public sealed class SessionState
     public IPEndPoint Local => Connection.Local;
 
     public DateTimeOffset Started => Connection.Started;
+
+    /// <summary>The server's clock (<see cref="Connection.Time"/>).</summary>
+    public TimeProvider Time => Connection.Time;
 
     public string? Helo
     {

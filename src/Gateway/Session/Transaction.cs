@@ -1,4 +1,6 @@
+using System.Runtime.ExceptionServices;
 using Gateway.Pipeline;
+using MimeKit;
 
 namespace Gateway.Session;
 
@@ -9,13 +11,69 @@ namespace Gateway.Session;
 /// </summary>
 public sealed class Transaction : IDisposable
 {
-    internal Transaction(string id, SmtpPath sender, IReadOnlyDictionary<string, string?> parameters, Evaluation evaluation, SessionState view)
+    internal Transaction(string id, SmtpPath sender, IReadOnlyDictionary<string, string?> parameters, Evaluation evaluation, SessionState view, DateTimeOffset started)
     {
         Id = id;
+        Started = started;
         Sender = sender;
         Parameters = parameters;
         Evaluation = evaluation;
         Authentication = new Authentication.AuthenticationState(view);
+        _mime = view.Config.Mime;
+    }
+
+    private readonly Mime.MimeLimits _mime;
+    private readonly Lock _parseGate = new();
+    private MessageSpool? _message;
+    private MimeMessage? _parsed;
+    private Stream? _parsedStream;
+    private ExceptionDispatchInfo? _parseError;
+
+    /// <summary>
+    /// The message parsed once for the whole transaction, on first use, under the configured MIME limits: rules
+    /// (<see cref="Mime.MessageView"/>), DKIM, ARC and DMARC, the Bayes filter, the log and the quarantine index all
+    /// read this one. Its parts are substreams of the spool (persistent), which stays open until the transaction
+    /// ends. A message MimeKit cannot parse throws the same exception to every reader. Readers take turns: the
+    /// parts share the spool's stream.
+    /// </summary>
+    public MimeMessage ParsedMessage()
+    {
+        lock (_parseGate)
+        {
+            _parseError?.Throw();
+            if (_parsed is not null)
+                return _parsed;
+            var spool = _message ?? throw new InvalidOperationException("no message yet (the data phase has not begun)");
+            var stream = spool.OpenRead();
+            try
+            {
+                // MaxMimeDepth set explicitly (a stack overflow on deep nesting cannot be caught), one level over the
+                // limit so that going over it is seen.
+                _parsed = new MimeParser(new ParserOptions { MaxMimeDepth = _mime.MaxDepth + 1 }, stream, persistent: true).ParseMessage();
+                _parsedStream = stream;
+                return _parsed;
+            }
+            catch (Exception e)
+            {
+                stream.Dispose();
+                _parseError = ExceptionDispatchInfo.Capture(e);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The shared parse if something has made it.</summary>
+    public MimeMessage? ParsedIfAny => _parsed;
+
+    private void DropParse()
+    {
+        lock (_parseGate)
+        {
+            _parsed = null;
+            _parseError = null;
+            _parsedStream?.Dispose();
+            _parsedStream = null;
+        }
     }
 
     public string Id { get; }
@@ -25,7 +83,7 @@ public sealed class Transaction : IDisposable
     /// <summary>The MAIL parameters (SIZE, BODY, SMTPUTF8), keys case-insensitive.</summary>
     public IReadOnlyDictionary<string, string?> Parameters { get; }
 
-    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset Started { get; }
 
     /// <summary>The queue id of the MTA in front (milter mode, the <c>i</c> macro), for the log line; null over SMTP.</summary>
     public string? QueueId { get; set; }
@@ -43,7 +101,15 @@ public sealed class Transaction : IDisposable
     public Verdict? PendingAction { get; set; }
 
     /// <summary>The message body, once the transport has read it.</summary>
-    public MessageSpool? Message { get; set; }
+    public MessageSpool? Message
+    {
+        get => _message;
+        set
+        {
+            DropParse();
+            _message = value;
+        }
+    }
 
     /// <summary>Set when the data itself already decides the reply (too big, bare line endings).</summary>
     public Reply? MessageOutcome { get; set; }
@@ -74,8 +140,9 @@ public sealed class Transaction : IDisposable
     {
         Upstream?.Abandon(); // RSET upstream unless the message was sent: nothing is delivered
         Upstream = null;
-        Message?.Dispose();
-        Message = null;
+        DropParse();
+        _message?.Dispose();
+        _message = null;
     }
 }
 

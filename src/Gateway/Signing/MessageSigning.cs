@@ -1,5 +1,4 @@
 using Gateway.Authentication;
-using Gateway.Smtp;
 using MimeKit;
 using MimeKit.Cryptography;
 

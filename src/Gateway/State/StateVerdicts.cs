@@ -1,5 +1,4 @@
 using Gateway.Pipeline;
-using Gateway.Smtp;
 
 namespace Gateway.State;
 

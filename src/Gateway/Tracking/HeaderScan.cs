@@ -29,6 +29,11 @@ public static class HeaderScan
         }
     }
 
+    /// <summary>From a header list MimeKit has parsed already (the transaction's one parse).</summary>
+    public static (string? MessageId, string? Subject) Find(MimeKit.HeaderList headers) =>
+        (headers[MimeKit.HeaderId.MessageId]?.Trim() is { Length: > 0 } id ? Cut(id) : null,
+         headers[MimeKit.HeaderId.Subject]?.Trim() is { } subject ? Cut(subject) : null);
+
     public static (string? MessageId, string? Subject) Find(ReadOnlySpan<byte> header)
     {
         string? messageId = null;

@@ -2,7 +2,6 @@ using Gateway.Runtime;
 using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Quarantine;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tracking;

@@ -28,8 +28,9 @@ public static class TransactionRecords
             recipients.Add(new RecipientOutcome(refused.Path.Address, false, refused.Reply, OutcomeOf(refused.Reply), refused.By));
         foreach (var accepted in transaction.Recipients)
             recipients.Add(new RecipientOutcome(accepted.Address, true, reply, outcome));
-        var now = DateTimeOffset.UtcNow;
-        var (messageId, subject) = HeaderScan.Find(transaction.Message);
+        var now = connection.Time.GetUtcNow();
+        // The transaction's parse when a filter made one; else a scan of the header block (no parse for the log alone).
+        var (messageId, subject) = transaction.ParsedIfAny is { } parsed ? HeaderScan.Find(parsed.Headers) : HeaderScan.Find(transaction.Message);
         return new TransactionRecord
         {
             Id = transaction.Id,

@@ -4,7 +4,6 @@ using System.Text;
 using Gateway.Configuration;
 using Gateway.Detection.Antivirus;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Detection;

@@ -1,6 +1,5 @@
 using System.Text;
 using Gateway.Mime;
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Tests.Detection;

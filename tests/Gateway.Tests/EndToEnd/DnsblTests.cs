@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using Gateway.Configuration;
 using Gateway.Dns;
-using Gateway.Smtp;
 using Gateway.Tests.Filters.Abuse;
 using Gateway.Tests.Support;
 using MailKit.Net.Smtp;

@@ -1,5 +1,4 @@
 using Gateway.Configuration;
-using Gateway.Smtp;
 using Gateway.Tests.State;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Time.Testing;

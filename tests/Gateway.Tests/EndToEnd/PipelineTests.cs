@@ -99,10 +99,12 @@ public class PipelineTests
             + "policy:\n  thresholds: { reject: 10 }\n", upstream, prepareDirectory: BlockLoopback);
         var e = await Assert.ThrowsAsync<SmtpCommandException>(() => Mail.SendAsync(gateway.Port, Mail.Message()));
         Assert.Equal(554, (int)e.StatusCode);
-        Assert.Equal("5.7.1 Message refused by policy (score 12 reaches 10)", e.Message);
+        Assert.Equal("5.7.1 Message refused by policy (score 12 reaches 10)", Refs.Strip(e.Message));
         Assert.Empty(upstream.Messages);
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
         Assert.Contains("outcome=rejected by=score", line);
+        // The refusal names the transaction the log line (and the tracking store) records.
+        Assert.Contains($"transaction id={Refs.Of(e.Message)} ", line);
     }
 
     [Fact]

@@ -109,6 +109,71 @@ public class TrackingTests
     }
 
     [Fact]
+    public async Task A_sender_refused_at_mail_is_recorded_under_the_id_its_refusal_names()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream, "pipeline:\n  mail_from: [{ type: rate_limit, name: msg-rate, key: sender, limit: 1, window: 1h }]\n");
+        var probe = new RecordProbe();
+        gateway.Server.Transactions.Add(probe);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<busy@sender.test>"));
+            Assert.StartsWith("250", await c.CommandAsync("RSET"));
+            Assert.StartsWith("4", await c.CommandAsync("MAIL FROM:<busy@sender.test>"));
+        }
+        var id = c.LastRef!;
+        var record = await probe.WaitForAsync(r => r.Id == id);
+        Assert.Equal((TransactionOutcome.Tempfailed, "msg-rate"), (record.Outcome, record.DecidedBy));
+        await gateway.Server.Tracking.Writer!.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var (exit, json, errors) = Cli("track", "--json", "--id", id, "--config", Path.Combine(gateway.Directory, "gateway.yaml"));
+        Assert.True(exit == 0, errors);
+        Assert.Equal(id, JsonSerializer.Deserialize<TrackedTransaction>(json, TrackedTransaction.Json)!.Id);
+    }
+
+    [Fact]
+    public async Task The_ref_in_a_refusal_finds_its_transaction_with_gateway_track()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream);
+        var probe = new RecordProbe();
+        gateway.Server.Transactions.Add(probe);
+        string atRcpt, atData;
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<mallory@evil.test>"));
+            Assert.StartsWith("554 5.7.1 Relay access denied", await c.CommandAsync("RCPT TO:<eve@elsewhere.test>"));
+            atRcpt = c.LastRef!;
+            Assert.EndsWith($" [ref {atRcpt}]", c.LastRaw);
+            Assert.StartsWith("250", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            Assert.Equal("554 5.7.1 No lotteries here", await c.CommandAsync("From: m@evil.test\r\nSubject: You won the lottery\r\n\r\nclaim\r\n."));
+            atData = c.LastRef!;
+            // A syntax error answers the client software: no reference.
+            Assert.StartsWith("501", await c.CommandAsync("MAIL FROM:nobody"));
+            Assert.Null(c.LastRef);
+        }
+        // Within a transaction, every refusal names that transaction: the id of the log line and the tracking store.
+        Assert.Equal(atRcpt, atData);
+        var record = await probe.WaitForAsync(r => r.Sender == "mallory@evil.test");
+        Assert.Equal(record.Id, atData);
+        Assert.StartsWith(record.SessionId + ".", atData);
+        await gateway.Server.Tracking.Writer!.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var config = Path.Combine(gateway.Directory, "gateway.yaml");
+        var (exit, json, errors) = Cli("track", "--json", "--id", atData, "--config", config);
+        Assert.True(exit == 0, errors);
+        var found = JsonSerializer.Deserialize<TrackedTransaction>(json, TrackedTransaction.Json)!; // one match: the transaction itself
+        Assert.Equal((atData, "rejected", "rule:no-lottery"), (found.Id, found.Outcome, found.DecidedBy));
+        // The session id (what a refusal before MAIL names) finds the session's transactions.
+        (exit, json, errors) = Cli("track", "--json", "--id", record.SessionId, "--config", config);
+        Assert.True(exit == 0, errors);
+        Assert.Equal(atData, JsonSerializer.Deserialize<TrackedTransaction>(json, TrackedTransaction.Json)!.Id);
+    }
+
+    [Fact]
     public async Task A_released_SMTPUTF8_message_arrives_with_its_envelope_and_the_release_is_logged_with_who_did_it()
     {
         await using var upstream = new FakeUpstream();

@@ -1,7 +1,6 @@
 using System.Text;
 using Gateway.Configuration;
 using Gateway.Forwarding;
-using Gateway.Smtp;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 

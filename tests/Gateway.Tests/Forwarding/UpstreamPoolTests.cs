@@ -1,6 +1,5 @@
 using Gateway.Configuration;
 using Gateway.Forwarding;
-using Gateway.Smtp;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

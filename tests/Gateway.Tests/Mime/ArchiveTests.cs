@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using Gateway.Mime;
-using Gateway.Smtp;
 using Gateway.Tests.Support;
 using MimeKit;
 

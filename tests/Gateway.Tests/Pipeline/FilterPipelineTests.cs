@@ -1,7 +1,6 @@
 using System.Net;
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging.Abstractions;
 using NSubstitute;
 using NSubstitute.ExceptionExtensions;

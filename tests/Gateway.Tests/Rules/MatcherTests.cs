@@ -2,7 +2,6 @@ using System.Net;
 using Gateway.Configuration;
 using Gateway.Pipeline;
 using Gateway.Rules.Matchers;
-using Gateway.Smtp;
 
 namespace Gateway.Tests.Rules;
 

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Text;
 using Gateway.Mime;
-using Gateway.Smtp;
 using MimeKit;
 
 namespace Gateway.Tests.Rules;

@@ -37,6 +37,59 @@ public sealed class SessionEngineTests : IDisposable
     private static Task<SessionResponse> Say(SessionEngine engine, string line) =>
         engine.ExecuteAsync(SmtpCommand.Parse(Encoding.UTF8.GetBytes(line)), CancellationToken.None).AsTask();
 
+    /// <summary>A data filter that looks at the message every way a content filter can, and keeps what it saw.</summary>
+    private sealed class ProbeFilter : IFilter
+    {
+        public IReadOnlySet<Phase> Phases { get; } = new HashSet<Phase> { Phase.Data };
+
+        public List<object> Seen { get; } = [];
+
+        public string? Html { get; private set; }
+
+        public ValueTask<Verdict> EvaluateAsync(FilterContext context, CancellationToken cancellationToken)
+        {
+            Seen.Add(context.ParsedMessage());
+            Seen.Add(context.Session.ParsedMessage());
+            Assert.Same(context.ParsedMessage().Headers, context.Headers);
+            using (var reader = Assert.Single(context.View!.HtmlDocuments).OpenText())
+                Html = reader.ReadToEnd(); // read in place: the spool is open while the transaction lasts
+            return ValueTask.FromResult(Verdict.Continue("probe"));
+        }
+    }
+
+    [Fact]
+    public async Task The_message_is_parsed_once_per_transaction_and_every_content_filter_reads_that_parse()
+    {
+        var first = new ProbeFilter();
+        var second = new ProbeFilter();
+        var pipeline = new FilterPipeline(new Dictionary<Phase, IReadOnlyList<FilterSlot>>
+        {
+            [Phase.Data] = [new FilterSlot("a", first, OnError.Tempfail, TimeSpan.FromSeconds(5)), new FilterSlot("b", second, OnError.Tempfail, TimeSpan.FromSeconds(5))],
+        }, NullLogger.Instance);
+        var engine = Engine(pipeline);
+        Assert.Equal(250, (await Say(engine, "EHLO client.test")).Reply!.Code);
+        Assert.Equal(250, (await Say(engine, "MAIL FROM:<a@sender.test>")).Reply!.Code);
+        Assert.Equal(250, (await Say(engine, "RCPT TO:<bob@example.test>")).Reply!.Code);
+        Assert.Equal(SessionNext.Data, (await Say(engine, "DATA")).Next);
+        var spool = new MessageSpool();
+        spool.Write("Subject: hi\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n"u8);
+        var end = await engine.EndOfMessageAsync(spool, null, CancellationToken.None);
+
+        Assert.Equal(250, end.Reply!.Code);
+        var parse = first.Seen[0];
+        Assert.All(first.Seen.Concat(second.Seen), seen => Assert.Same(parse, seen));
+        Assert.Contains("<p>hello</p>", second.Html);
+        // The next transaction parses its own message.
+        Assert.Equal(250, (await Say(engine, "MAIL FROM:<a@sender.test>")).Reply!.Code);
+        Assert.Equal(250, (await Say(engine, "RCPT TO:<bob@example.test>")).Reply!.Code);
+        Assert.Equal(SessionNext.Data, (await Say(engine, "DATA")).Next);
+        var again = new MessageSpool();
+        again.Write("Subject: again\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>bye</p>\r\n"u8);
+        Assert.Equal(250, (await engine.EndOfMessageAsync(again, null, CancellationToken.None)).Reply!.Code);
+        Assert.NotSame(parse, first.Seen[^1]);
+        Assert.Contains("<p>bye</p>", second.Html);
+    }
+
     [Fact]
     public async Task Header_edits_change_delete_and_add_fields_of_the_forwarded_message()
     {

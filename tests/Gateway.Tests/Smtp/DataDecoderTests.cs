@@ -1,6 +1,5 @@
 using System.Text;
 using Gateway.Configuration;
-using Gateway.Smtp;
 
 namespace Gateway.Tests.Smtp;
 

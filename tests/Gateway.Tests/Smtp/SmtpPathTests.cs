@@ -1,4 +1,3 @@
-using Gateway.Smtp;
 
 namespace Gateway.Tests.Smtp;
 

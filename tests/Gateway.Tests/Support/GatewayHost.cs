@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Configuration;
 using Gateway.Forwarding;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Support;
@@ -38,9 +37,11 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>
     /// Starts a gateway. <paramref name="yaml"/> is appended to a base configuration (listen on port 0, relay for
-    /// example.test); <paramref name="upstream"/> is used for `upstream.hosts` unless the YAML has an upstream.
+    /// example.test); <paramref name="upstream"/> is used for `upstream.hosts` unless the YAML has an upstream;
+    /// <paramref name="time"/> is the server's clock (a FakeTimeProvider, for time limits without waiting).
     /// </summary>
-    public static async Task<GatewayHost> StartAsync(string yaml = "", FakeUpstream? upstream = null, string upstreamYaml = "", Action<string>? prepareDirectory = null, ILoggerFactory? loggerFactory = null)
+    public static async Task<GatewayHost> StartAsync(string yaml = "", FakeUpstream? upstream = null, string upstreamYaml = "", Action<string>? prepareDirectory = null, ILoggerFactory? loggerFactory = null,
+        TimeProvider? time = null)
     {
         var directory = new TempDirectory();
         prepareDirectory?.Invoke(directory.Path);
@@ -63,7 +64,7 @@ public sealed class GatewayHost : IAsyncDisposable
         if (!result.IsValid)
             throw new InvalidOperationException("test configuration invalid:\n" + string.Join("\n", result.Errors) + "\n" + text);
         var logs = new LogCollector();
-        var server = new GatewayServer(result.Config!, loggerFactory ?? logs.Factory, configPath: configPath);
+        var server = new GatewayServer(result.Config!, loggerFactory ?? logs.Factory, configPath: configPath, time: time);
         await server.StartAsync();
         var host = new GatewayHost(server, result.Config!, directory, logs);
         if (result.Config!.Admin is { } admin)

@@ -50,20 +50,38 @@ public sealed class RawSmtpClient : IAsyncDisposable
         return await ReadReplyAsync();
     }
 
-    /// <summary>Reads one reply, all lines of a multi-line reply joined by newlines; "" if the server closed.</summary>
+    /// <summary>
+    /// Reads one reply, all lines of a multi-line reply joined by newlines; "" if the server closed. The gateway's
+    /// <c>[ref ID]</c> is checked (<see cref="Refs.Check"/>), kept in <see cref="LastRef"/> and stripped, so that
+    /// tests assert the words; <see cref="LastRaw"/> is the reply as sent.
+    /// </summary>
     public async Task<string> ReadReplyAsync()
     {
         var lines = new List<string>();
         while (true)
         {
             var line = await ReadLineAsync();
-            if (line is null)
-                return string.Join("\n", lines);
-            lines.Add(line);
-            if (line.Length < 4 || line[3] != '-')
-                return string.Join("\n", lines);
+            if (line is not null)
+                lines.Add(line);
+            if (line is null || line.Length < 4 || line[3] != '-')
+            {
+                LastRaw = string.Join("\n", lines);
+                if (line is not null && CheckRefs)
+                    Refs.Check(line);
+                LastRef = Refs.Of(LastRaw);
+                return Refs.Strip(LastRaw);
+            }
         }
     }
+
+    /// <summary>The last reply read, as the server sent it.</summary>
+    public string LastRaw { get; private set; } = "";
+
+    /// <summary>The id the last reply named (<c>[ref ID]</c>), or null.</summary>
+    public string? LastRef { get; private set; }
+
+    /// <summary>Whether replies are checked to name their transaction as the gateway's must (off for other servers).</summary>
+    public bool CheckRefs { get; set; } = true;
 
     /// <summary>True when the server has closed the connection (reads end-of-stream).</summary>
     public async Task<bool> IsClosedAsync()

@@ -1,5 +1,4 @@
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Gateway.Tracking;
 
 namespace Gateway.Tests.Tracking;

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Detection.Antivirus;

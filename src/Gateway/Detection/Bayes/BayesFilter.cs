@@ -57,16 +57,13 @@ public sealed class BayesFilter(string name, BayesSetup setup, BayesScoring scor
         }
 
         MimeMessage message;
-        using (var stream = context.Message.OpenRead())
+        try
         {
-            try
-            {
-                message = MimeMessage.Load(new ParserOptions { MaxMimeDepth = 16 }, stream);
-            }
-            catch (Exception e) when (e is FormatException or IOException or ArgumentException or NotSupportedException)
-            {
-                return Verdict.Continue(name, new Symbol("BAYES_UNSURE", 0, "the message cannot be parsed"));
-            }
+            message = context.ParsedMessage(); // the transaction's one parse, shared with rules and DKIM
+        }
+        catch (Exception e) when (e is FormatException or IOException or ArgumentException or NotSupportedException)
+        {
+            return Verdict.Continue(name, new Symbol("BAYES_UNSURE", 0, "the message cannot be parsed"));
         }
         var tokens = setup.Tokenizer.Tokenize(message);
         var result = BayesClassifier.Classify(tokens, snapshot, parameters);
@@ -99,10 +96,9 @@ public sealed class BayesFilter(string name, BayesSetup setup, BayesScoring scor
 
     private void Autolearn(FilterContext context, BayesStatistics statistics, LearnKind kind)
     {
-        using var stream = context.Message!.OpenRead();
         try
         {
-            var message = MimeMessage.Load(new ParserOptions { MaxMimeDepth = 16 }, stream);
+            var message = context.ParsedMessage();
             Autolearn(statistics, kind, message, setup.Tokenizer.Tokenize(message));
         }
         catch (Exception e) when (e is FormatException or IOException or ArgumentException or NotSupportedException)

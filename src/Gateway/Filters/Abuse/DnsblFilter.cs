@@ -1,7 +1,6 @@
 using System.Globalization;
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 using YamlDotNet.RepresentationModel;
 

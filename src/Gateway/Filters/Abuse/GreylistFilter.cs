@@ -1,7 +1,6 @@
 using Gateway.Authentication.Spf;
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Gateway.State;
 
 namespace Gateway.Filters.Abuse;

@@ -1,7 +1,6 @@
 using Gateway.Configuration;
 using Gateway.Dns;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Filters.Abuse;

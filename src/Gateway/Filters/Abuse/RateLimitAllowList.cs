@@ -1,6 +1,5 @@
 using System.Net;
 using Gateway.Configuration;
-using Gateway.Smtp;
 
 namespace Gateway.Filters.Abuse;
 

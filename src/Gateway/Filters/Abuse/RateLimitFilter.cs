@@ -1,6 +1,5 @@
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Gateway.State;
 
 namespace Gateway.Filters.Abuse;

@@ -1,6 +1,5 @@
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Filters.Abuse;

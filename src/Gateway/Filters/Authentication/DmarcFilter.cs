@@ -2,7 +2,6 @@ using Gateway.Authentication.Dmarc;
 using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 
 namespace Gateway.Filters.Authentication;
 

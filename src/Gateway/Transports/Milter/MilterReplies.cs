@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Gateway.Smtp;
 
 namespace Gateway.Transports.Milter;
 

@@ -32,8 +32,8 @@ public sealed partial class SmtpConnection
     private Stream _stream;
     private SslStream? _tls;
     private PipeReader _reader;
-    private CancellationTokenSource _readTimer = new();
-    private CancellationTokenSource _writeTimer = new();
+    private CancellationTokenSource _readTimer;
+    private CancellationTokenSource _writeTimer;
     private Reply? _lastReply;
     private bool _closed;
     private bool _clientGone;
@@ -52,7 +52,12 @@ public sealed partial class SmtpConnection
         _certificates = certificates;
         _logger = logger;
         _proxyTrusted = proxyTrusted;
+        _readTimer = NewTimer();
+        _writeTimer = NewTimer();
     }
+
+    /// <summary>A timer on the connection's clock (idle and write timeouts; tests advance a fake one).</summary>
+    private CancellationTokenSource NewTimer() => new(Timeout.InfiniteTimeSpan, _connection.Time);
 
     /// <summary>Whether EHLO offers CHUNKING (BDAT, RFC 3030).</summary>
     public const bool ChunkingSupported = true;
@@ -137,8 +142,8 @@ public sealed partial class SmtpConnection
     /// <summary>Waits up to <paramref name="wait"/> for a byte from the client, leaving it unread (MSG_PEEK).</summary>
     private async Task<bool> ClientTalksWithinAsync(TimeSpan wait)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Stopping);
-        timeout.CancelAfter(wait);
+        using var timeout = new CancellationTokenSource(wait, _connection.Time);
+        using var stopping = _lifetime.Stopping.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
         try
         {
             return await _socket.ReceiveAsync(new byte[1], SocketFlags.Peek, timeout.Token).ConfigureAwait(false) > 0;
@@ -429,7 +434,7 @@ public sealed partial class SmtpConnection
     private async ValueTask<(ReadResult? Result, Reply? Close)> ReadOrCloseAsync(TimeSpan idle, Reply onIdle)
     {
         var wait = idle;
-        var left = _connection.Started + _limits.SessionTimeout - DateTimeOffset.UtcNow;
+        var left = _connection.Started + _limits.SessionTimeout - _connection.Time.GetUtcNow();
         if (left <= TimeSpan.Zero)
             return (null, Reply.SessionTimeout);
         if (left < wait)
@@ -459,7 +464,7 @@ public sealed partial class SmtpConnection
         if (!_readTimer.TryReset())
         {
             _readTimer.Dispose();
-            _readTimer = new CancellationTokenSource();
+            _readTimer = NewTimer();
         }
         _readTimer.CancelAfter(idle);
         try
@@ -519,6 +524,7 @@ public sealed partial class SmtpConnection
         // smtpd_recipient_overshoot_limit), or of another route than the transaction's, come again in the next one.
         if (reply.Code is >= 400 and < 600 && reply.Code != 421 && !(reply.Code == 452 && reply.Enhanced == "4.5.3"))
             _connection.ErrorCount++;
+        reply = _engine.Refer(reply);
         _lastReply = reply;
         if (lines is not null)
         {
@@ -559,7 +565,7 @@ public sealed partial class SmtpConnection
         if (!_writeTimer.TryReset())
         {
             _writeTimer.Dispose();
-            _writeTimer = new CancellationTokenSource();
+            _writeTimer = NewTimer();
         }
         // Not linked to shutdown: a closing reply must still reach the client. The timeout bounds a client that does not read.
         _writeTimer.CancelAfter(_limits.CommandTimeout);

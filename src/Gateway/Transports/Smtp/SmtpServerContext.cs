@@ -15,6 +15,8 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
 
     public ConnectionLimiter Limiter { get; } = limiter;
 
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private readonly MessageDelivery _delivery = new(logger, lifetime.Stopping, time);
 
     /// <summary>Runs one accepted connection to its end; never throws.</summary>
@@ -23,6 +25,17 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
         IPAddress address;
         Connection connection;
         SmtpConnection smtp;
+        // The session holds the snapshot it starts with (its upstream, state and DNS) until it ends; one released
+        // by a reload in between is not taken.
+        GatewaySnapshot current;
+        while (!(current = snapshot()).TryAcquire())
+        {
+            if (ReferenceEquals(current, snapshot()))
+            {
+                socket.Dispose(); // released and still current: the server has stopped
+                return;
+            }
+        }
         try
         {
             socket.NoDelay = true;
@@ -30,7 +43,6 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
             var local = (IPEndPoint)socket.LocalEndPoint!;
             address = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
             remote = new IPEndPoint(address, remote.Port);
-            var current = snapshot();
             var config = current.Config;
             var limits = current.Limits;
             var proxyTrusted = config.Server.ProxyTrusted.Any(n => n.Contains(address));
@@ -38,11 +50,14 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
             var refusal = Limiter.TryAcquire(address, limits.MaxConnections, proxyTrusted ? int.MaxValue : limits.MaxConnectionsPerAddress);
             if (refusal is not null)
             {
-                Logger.LogWarning("connection from {Client} refused: {Reply}", address, refusal);
-                Refuse(socket, refusal);
+                // No session exists: the id the reply names is in this log line only.
+                var id = SessionIds.Next();
+                Logger.LogWarning("connection {SessionId} from {Client} refused: {Reply}", id, address, refusal);
+                Refuse(socket, refusal.WithRef(id));
+                await current.EndSessionAsync().ConfigureAwait(false);
                 return;
             }
-            connection = new Connection(SessionIds.Next(), config, remote, local, current.Pipeline)
+            connection = new Connection(SessionIds.Next(), config, remote, local, current.Pipeline, _time)
             {
                 Upstream = current.Upstream,
                 Dns = current.Dns,
@@ -72,6 +87,7 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             socket.Dispose();
+            await current.EndSessionAsync().ConfigureAwait(false);
             return;
         }
         try
@@ -83,6 +99,7 @@ public sealed class SmtpServerContext(Func<GatewaySnapshot> snapshot, Connection
             Limiter.Release(address);
             Admin.GatewayMetrics.SessionEnded();
             Logging.TransactionLog.WriteSessionEnd(Logger, connection.View, smtp.LastReply);
+            await current.EndSessionAsync().ConfigureAwait(false);
         }
     }
 

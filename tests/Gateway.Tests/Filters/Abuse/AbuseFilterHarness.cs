@@ -1,7 +1,6 @@
 using System.Net;
 using Gateway.Configuration;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Gateway.State;
 using Gateway.Tests.Support;
 

@@ -2,7 +2,6 @@ using System.Net;
 using Gateway.Dns;
 using Gateway.Filters.Abuse;
 using Gateway.Pipeline;
-using Gateway.Smtp;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 

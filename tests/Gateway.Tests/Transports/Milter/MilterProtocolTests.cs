@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using Gateway.Smtp;
 using Gateway.Transports.Milter;
 
 namespace Gateway.Tests.Transports.Milter;
