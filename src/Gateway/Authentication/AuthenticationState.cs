@@ -45,11 +45,35 @@ public sealed class AuthenticationState(SessionState session)
         var message = Message();
         await Task.WhenAll(DkimChecker.KeyNames(message, Config.DkimMaxSignatures)
             .Select(name => session.Dns.TxtAsync(name, cancellationToken).AsTask())).ConfigureAwait(false);
-        return await new DkimChecker(Dns, new DkimOptions { MaxSignatures = Config.DkimMaxSignatures }).VerifyAsync(message, cancellationToken).ConfigureAwait(false);
+        await _reading.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await new DkimChecker(Dns, new DkimOptions { MaxSignatures = Config.DkimMaxSignatures }).VerifyAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reading.Release();
+        }
     });
 
-    public Task<ArcOutcome> ArcAsync(CancellationToken cancellationToken) => Once(ref _arc, () =>
-        new ArcChecker(ArcKeys, new ArcOptions()).VerifyAsync(Message(), cancellationToken));
+    public Task<ArcOutcome> ArcAsync(CancellationToken cancellationToken) => Once(ref _arc, async () =>
+    {
+        await _reading.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await new ArcChecker(ArcKeys, new ArcOptions()).VerifyAsync(Message(), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    });
+
+    /// <summary>
+    /// DKIM and ARC hash the body of the one parse, whose parts read the spool through one stream: they take turns
+    /// (rules asking for both start them side by side).
+    /// </summary>
+    private readonly SemaphoreSlim _reading = new(1, 1);
 
     private DkimKeyLocator ArcKeys => field ??= new DkimKeyLocator(Dns);
 

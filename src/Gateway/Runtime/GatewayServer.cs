@@ -54,10 +54,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("gateway");
         _upstreamLogger = loggerFactory.CreateLogger("upstream");
         upstream ??= CreateUpstream(config, _upstreamLogger, _time);
-        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, upstream, _dns, state) with
-        {
-            Resources = [new SharedResource(upstream), new SharedResource(state)],
-        };
+        _snapshot = GatewaySnapshot.Build(config, _pipelineLogger, upstream, _dns, state, new SharedResource(upstream), new SharedResource(state));
         Transactions.Add(new Logging.TransactionLogSink(loggerFactory.CreateLogger("gateway")));
         Transactions.Add(new Admin.MetricsSink());
         Admin.GatewayMetrics.ConfigLoaded(config.Rules.Set.Hash, reload: false);
@@ -114,14 +111,14 @@ public sealed class GatewayServer : IAsyncDisposable
             // holds is disposed after the last of them ends (GatewaySnapshot.Released). With routes, a route whose
             // settings did not change moves to the new upstream with its pool; the old upstream keeps only the others.
             var (upstream, upstreamShare) = Describe(current.Config.Upstream) == Describe(result.Config!.Upstream)
-                ? (current.Upstream!, current.Resources[0].Share())
+                ? (current.Upstream!, current.UpstreamHold!.Share())
                 : New(current.Upstream is RoutedUpstream routed ? routed.Next(result.Config!) : CreateUpstream(result.Config!, _upstreamLogger, _time));
             var (state, stateShare) = current.Config.State.Equals(result.Config!.State)
-                ? (current.State!, current.Resources[1].Share())
+                ? (current.State!, current.StateHold!.Share())
                 : New(State.StateStores.Create(result.Config!.State, _stateLogger, _time));
             if (_fixedDns is null && !current.Config.Dns.Equals(result.Config!.Dns))
                 _dns = new Dns.DnsClientResolver(result.Config!.Dns); // nothing to dispose: the old cache goes with its snapshot
-            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns, state) with { Resources = [upstreamShare, stateShare] };
+            var next = GatewaySnapshot.Build(result.Config!, _pipelineLogger, upstream, _dns, state, upstreamShare, stateShare);
             WatchFiles(next.Config);
             Volatile.Write(ref _snapshot, next);
             _ = current.RetireAsync().AsTask();

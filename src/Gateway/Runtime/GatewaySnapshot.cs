@@ -16,8 +16,14 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
     private int _sessions;
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The resources this snapshot holds (its upstream's and its state's).</summary>
-    public IReadOnlyList<SharedResource> Resources { get; init; } = [];
+    /// <summary>This snapshot's hold on <see cref="Upstream"/> (null: not the snapshot's to dispose, as in explain).</summary>
+    public SharedResource? UpstreamHold { get; private init; }
+
+    /// <summary>This snapshot's hold on <see cref="State"/>.</summary>
+    public SharedResource? StateHold { get; private init; }
+
+    /// <summary>The resources this snapshot holds.</summary>
+    public IEnumerable<SharedResource> Resources => new[] { UpstreamHold, StateHold }.OfType<SharedResource>();
 
     /// <summary>Sessions running with this snapshot now.</summary>
     public int Sessions => Volatile.Read(ref _sessions);
@@ -70,7 +76,11 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
     /// <summary>Where rate limits and greylisting count (kept across reloads that leave <c>state</c> alone); null offline.</summary>
     public State.IStateStore? State { get; init; }
 
-    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger, Forwarding.IUpstream? upstream = null, Dns.IDnsResolver? dns = null, State.IStateStore? state = null)
+    /// <param name="upstreamHold">The hold on <paramref name="upstream"/> (a new one, or shared with the snapshot before).</param>
+    /// <param name="stateHold">The hold on <paramref name="state"/>.</param>
+    /// <remarks>Not to be copied with <c>with</c>: a copy would share this one's count of sessions.</remarks>
+    public static GatewaySnapshot Build(GatewayConfig config, ILogger logger, Forwarding.IUpstream? upstream = null, Dns.IDnsResolver? dns = null, State.IStateStore? state = null,
+        SharedResource? upstreamHold = null, SharedResource? stateHold = null)
     {
         var phases = new Dictionary<Phase, IReadOnlyList<FilterSlot>>();
         var rules = new Filters.RulesFilter(config.Rules.Set);
@@ -95,6 +105,6 @@ public sealed record GatewaySnapshot(GatewayConfig Config, FilterPipeline Pipeli
             if (slots.Count > 0)
                 phases[phase] = slots;
         }
-        return new(config, new FilterPipeline(phases, logger)) { Upstream = upstream, Dns = dns ?? Gateway.Dns.NoDns.Instance, State = state };
+        return new(config, new FilterPipeline(phases, logger)) { Upstream = upstream, Dns = dns ?? Gateway.Dns.NoDns.Instance, State = state, UpstreamHold = upstreamHold, StateHold = stateHold };
     }
 }

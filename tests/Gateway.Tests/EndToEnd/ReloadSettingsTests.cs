@@ -50,4 +50,13 @@ public class ReloadSettingsTests
         await using (c)
             Assert.StartsWith("220 mx2.test.example ESMTP", greeting);
     }
+
+    [Fact]
+    public async Task A_changed_admin_listener_is_named_as_needing_a_restart()
+    {
+        await using var gateway = await GatewayHost.StartAsync();
+        var warned = gateway.Logs.WaitForAsync(l => l.Contains("take effect only after a restart"));
+        await RewriteAsync(gateway, "hostname: mx.test.example\n", "hostname: mx.test.example\nadmin:\n  listen: [\"127.0.0.1:0\"]\n");
+        Assert.Contains("admin.listen", await warned);
+    }
 }

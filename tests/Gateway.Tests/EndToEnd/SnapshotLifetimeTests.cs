@@ -38,13 +38,14 @@ public class SnapshotLifetimeTests
             Assert.StartsWith("250", await c.CommandAsync("Subject: before\r\n\r\nhi\r\n."));
             Assert.Single(first.Messages);
             Assert.False(old.Released.IsCompleted);
-            Assert.False(old.Resources[0].IsDisposed);
+            Assert.False(old.UpstreamHold!.IsDisposed);
             Assert.StartsWith("221", await c.CommandAsync("QUIT"));
         }
         // Its last session ended: the old pool is disposed, the shared state is not.
         await old.Released.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(old.Resources[0].IsDisposed);
-        Assert.False(old.Resources[1].IsDisposed);
+        Assert.True(old.UpstreamHold!.IsDisposed);
+        Assert.False(old.StateHold!.IsDisposed);
+        Assert.Same(old.StateHold, gateway.Server.CurrentSnapshot.StateHold);
         await Mail.SendAsync(gateway.Port, Mail.Message("after"));
         Assert.Single(second.Messages);
     }
