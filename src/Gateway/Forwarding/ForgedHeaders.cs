@@ -20,25 +20,43 @@ public static class ForgedHeaders
     public static Stream Remove(Stream message, IReadOnlyCollection<string> names, string? subjectPrefix = null, string? authservId = null)
     {
         // Read just enough to see the whole header block: 8 KB, then more while the blank line is not in sight.
-        byte[] block;
-        int end;
-        var size = 8 * 1024;
-        while (true)
+        // The buffer is pooled (a new one per message was most of what forwarding allocated for it).
+        byte[] block = [];
+        try
         {
+            int end;
+            int length;
+            var size = 8 * 1024;
+            while (true)
+            {
+                message.Position = 0;
+                length = (int)Math.Min(message.Length, size);
+                if (block.Length > 0)
+                    System.Buffers.ArrayPool<byte>.Shared.Return(block);
+                block = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+                message.ReadExactly(block, 0, length);
+                end = HeaderEnd(block.AsSpan(0, length));
+                if (end >= 0 || length == message.Length || size >= MaxHeaderBlock)
+                    break;
+                size *= 4;
+            }
             message.Position = 0;
-            block = new byte[(int)Math.Min(message.Length, size)];
-            message.ReadExactly(block);
-            end = HeaderEnd(block);
-            if (end >= 0 || block.Length == message.Length || size >= MaxHeaderBlock)
-                break;
-            size *= 4;
+            if (end < 0)
+            {
+                // No blank line within reach: every complete line read is a header line.
+                end = length == message.Length ? length : block.AsSpan(0, length).LastIndexOf((byte)'\n') + 1;
+            }
+            return Rewrite(message, block, end, names, subjectPrefix, authservId);
         }
-        message.Position = 0;
-        if (end < 0)
+        finally
         {
-            // No blank line within reach: every complete line read is a header line.
-            end = block.Length == message.Length ? block.Length : Array.LastIndexOf(block, (byte)'\n') + 1;
+            if (block.Length > 0)
+                System.Buffers.ArrayPool<byte>.Shared.Return(block);
         }
+    }
+
+    private static Stream Rewrite(Stream message, byte[] block, int end, IReadOnlyCollection<string> names, string? subjectPrefix, string? authservId)
+    {
         var fields = Fields(block, end);
         var drop = fields.Select(f => IsNamed(block, f.Start, f.End, names) || ClaimsAuthservId(block, f.Start, f.End, authservId)).ToArray();
         if (subjectPrefix is null && !drop.Contains(true))
@@ -90,11 +108,11 @@ public static class ForgedHeaders
     }
 
     /// <summary>Offset just after the header block's last line (before the blank line), or -1.</summary>
-    private static int HeaderEnd(byte[] block)
+    private static int HeaderEnd(ReadOnlySpan<byte> block)
     {
-        if (block.AsSpan().StartsWith("\r\n"u8))
+        if (block.StartsWith("\r\n"u8))
             return 0;
-        var i = block.AsSpan().IndexOf("\r\n\r\n"u8);
+        var i = block.IndexOf("\r\n\r\n"u8);
         return i < 0 ? -1 : i + 2;
     }
 

@@ -39,17 +39,14 @@ public sealed partial class MessageView
 
     private void CollectUrls(string text)
     {
-        foreach (System.Text.RegularExpressions.Match m in UrlPattern.Matches(text))
+        foreach (var candidate in UrlScan.Candidates(text))
         {
             if (_urls.Count >= 1000)
                 return;
-            if (Uri.TryCreate(m.Value, UriKind.Absolute, out var uri) && uri.Host.Length > 0)
+            if (Uri.TryCreate(candidate, UriKind.Absolute, out var uri) && uri.Host.Length > 0)
                 _urls.Add(uri);
         }
     }
-
-    private static readonly System.Text.RegularExpressions.Regex UrlPattern =
-        new(@"https?://[^\s""'<>()\[\]]+", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.NonBacktracking);
 
     public static MessageView Parse(MessageSpool spool, MimeLimits limits) => Parse(spool, limits, TimeProvider.System);
 

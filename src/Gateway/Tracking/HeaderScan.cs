@@ -19,9 +19,16 @@ public static class HeaderScan
         try
         {
             using var stream = message.OpenRead();
-            var buffer = new byte[(int)Math.Min(MaxHeaderBytes, message.Length)];
-            var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            return Find(buffer.AsSpan(0, read));
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Min(MaxHeaderBytes, message.Length));
+            try
+            {
+                var read = stream.ReadAtLeast(buffer, (int)Math.Min(MaxHeaderBytes, message.Length), throwOnEndOfStream: false);
+                return Find(buffer.AsSpan(0, read));
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
@@ -38,6 +45,8 @@ public static class HeaderScan
     {
         string? messageId = null;
         string? subject = null;
+        // Only the header block is decoded and split: the body (up to 64 KB of it) was most of the cost per message.
+        header = header[..HeaderBlockLength(header)];
         var text = Encoding.UTF8.GetString(header);
         var lines = text.Split('\n');
         for (var i = 0; i < lines.Length; i++)
@@ -67,6 +76,24 @@ public static class HeaderScan
                 break;
         }
         return (messageId, subject);
+    }
+
+    /// <summary>The bytes up to and including the first empty line (LF or CRLF), or all of them.</summary>
+    private static int HeaderBlockLength(ReadOnlySpan<byte> header)
+    {
+        if (header.Length > 0 && header[0] == (byte)'\n' || header.StartsWith("\r\n"u8))
+            return 0;
+        for (var from = 0; from < header.Length;)
+        {
+            var lf = header[from..].IndexOf((byte)'\n');
+            if (lf < 0)
+                break;
+            var next = from + lf + 1;
+            if (next < header.Length && header[next] == (byte)'\n' || header[next..].StartsWith("\r\n"u8))
+                return next;
+            from = next;
+        }
+        return header.Length;
     }
 
     private static string Cut(string value) => value.Length > MaxValue ? value[..MaxValue] : value;

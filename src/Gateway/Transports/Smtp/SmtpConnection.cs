@@ -614,20 +614,29 @@ public sealed partial class SmtpConnection
             // Drained with SocketAsyncEventArgs, whose errors are values: many clients reset the connection after
             // QUIT, and an exception for each would cost more than the rest of the session's end. After the linger
             // the socket is closed, which ends a receive still waiting.
-            using var args = new SocketAsyncEventArgs();
-            args.SetBuffer(new byte[4096], 0, 4096);
-            TaskCompletionSource? received = null;
-            args.Completed += (_, _) => received!.TrySetResult();
-            using var linger = new CancellationTokenSource(SmtpLimits.CloseLinger);
-            using var close = linger.Token.Register(() => _socket.Dispose());
-            for (var total = 0; total < 64 * 1024;)
+            // The buffer is pooled (one per closing connection): it goes back once no receive is pending on it.
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+            try
             {
-                received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (_socket.ReceiveAsync(args))
-                    await received.Task.ConfigureAwait(false);
-                if (args.SocketError != SocketError.Success || args.BytesTransferred == 0)
-                    break;
-                total += args.BytesTransferred;
+                using var args = new SocketAsyncEventArgs();
+                args.SetBuffer(buffer, 0, 4096);
+                TaskCompletionSource? received = null;
+                args.Completed += (_, _) => received!.TrySetResult();
+                using var linger = new CancellationTokenSource(SmtpLimits.CloseLinger);
+                using var close = linger.Token.Register(() => _socket.Dispose());
+                for (var total = 0; total < 64 * 1024;)
+                {
+                    received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    if (_socket.ReceiveAsync(args))
+                        await received.Task.ConfigureAwait(false);
+                    if (args.SocketError != SocketError.Success || args.BytesTransferred == 0)
+                        break;
+                    total += args.BytesTransferred;
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
