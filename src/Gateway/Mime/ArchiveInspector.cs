@@ -138,24 +138,33 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         while (!_stopped && reader.MoveToNextEntry())
         {
             var entry = reader.Entry;
-            // Directories count too: an archive of a million empty directories costs as much to walk.
-            if (++level.Entries > limits.MaxArchiveEntries)
-                Stop($"{level.Name}: more than {limits.MaxArchiveEntries} entries");
-            if (entry.IsDirectory)
-                continue;
             var name = entry.Key ?? DefaultMemberName(level.Name);
-            if (Path.GetFileName(name).Equals("vbaProject.bin", StringComparison.OrdinalIgnoreCase))
-                level.Macros = true;
-            if (entry.IsEncrypted)
-            {
-                level.Encrypted = true;
-                _encrypted.Add($"{name} in {level.Name}");
-                attachments.Add(Attachment.Create(name, "", "encrypted", level.Name) with { Encrypted = true });
+            if (!Admit(level, name, entry.IsDirectory, entry.IsEncrypted))
                 continue;
-            }
             using var content = reader.OpenEntryStream();
             ListEntry(content, name, level);
         }
+    }
+
+    /// <summary>
+    /// One entry of any format: counted against the entry limit (directories too: an archive of a million empty
+    /// directories costs as much to walk), its name checked for Office macros, an encrypted one recorded. True when
+    /// its content is to be read.
+    /// </summary>
+    private bool Admit(Level level, string name, bool isDirectory, bool encrypted)
+    {
+        if (++level.Entries > limits.MaxArchiveEntries)
+            Stop($"{level.Name}: more than {limits.MaxArchiveEntries} entries");
+        if (isDirectory)
+            return false;
+        if (Path.GetFileName(name).Equals("vbaProject.bin", StringComparison.OrdinalIgnoreCase))
+            level.Macros = true;
+        if (!encrypted)
+            return true;
+        level.Encrypted = true;
+        _encrypted.Add($"{name} in {level.Name}");
+        attachments.Add(Attachment.Create(name, "", "encrypted", level.Name) with { Encrypted = true });
+        return false;
     }
 
     /// <summary>A compressed stream (bzip2, xz): one member, named after the stream without its extension.</summary>
@@ -175,12 +184,10 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         using var reader = new System.Formats.Tar.TarReader(input, leaveOpen: true);
         while (!_stopped && reader.GetNextEntry(copyData: false) is { } entry)
         {
-            if (++level.Entries > limits.MaxArchiveEntries)
-                Stop($"{level.Name}: more than {limits.MaxArchiveEntries} entries");
-            if (entry.EntryType is not (System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile or System.Formats.Tar.TarEntryType.ContiguousFile))
+            var file = entry.EntryType is System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile
+                or System.Formats.Tar.TarEntryType.ContiguousFile;
+            if (!Admit(level, entry.Name, isDirectory: !file, encrypted: false))
                 continue;
-            if (Path.GetFileName(entry.Name).Equals("vbaProject.bin", StringComparison.OrdinalIgnoreCase))
-                level.Macros = true;
             ListEntry(entry.DataStream ?? Stream.Null, entry.Name, level);
         }
     }
@@ -200,20 +207,9 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         {
             if (_stopped)
                 return;
-            if (++level.Entries > limits.MaxArchiveEntries)
-                Stop($"{level.Name}: more than {limits.MaxArchiveEntries} entries");
-            if (entry.IsDirectory)
-                continue;
             var name = entry.Key ?? "(unnamed)";
-            if (Path.GetFileName(name).Equals("vbaProject.bin", StringComparison.OrdinalIgnoreCase))
-                level.Macros = true;
-            if (entry.IsEncrypted)
-            {
-                level.Encrypted = true;
-                _encrypted.Add($"{name} in {level.Name}");
-                attachments.Add(Attachment.Create(name, "", "encrypted", level.Name) with { Encrypted = true });
+            if (!Admit(level, name, entry.IsDirectory, entry.IsEncrypted))
                 continue;
-            }
             using var content = entry.OpenEntryStream();
             ListEntry(content, name, level);
         }
