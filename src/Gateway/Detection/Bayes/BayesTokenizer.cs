@@ -65,7 +65,7 @@ public sealed record BayesLimits(int MaxTokens, int MaxTokenLength, int MaxTextC
 
 /// <summary>
 /// Turns a message into the set of tokens the classifier counts, each prefixed by where it was found:
-/// chosen headers by name ("s:" subject words, "f:" sender, "rcvd:" relay hosts, "h:" header names present...),
+/// chosen headers by name ("s:" subject words, "f:" sender, "h:" header names present...; not those written on delivery),
 /// body words of the text and HTML parts (HTML turned into text with HtmlAgilityPack, plus the names of the tags
 /// used), adjacent word pairs, URL hosts and path words, and attachment names and types. Dates and numbers that
 /// change with every message are left out or reduced to their shape. Written here because the tokenizer is the
@@ -74,7 +74,6 @@ public sealed record BayesLimits(int MaxTokens, int MaxTokenLength, int MaxTextC
 public sealed class BayesTokenizer(BayesLimits limits)
 {
     private const int MaxHeaders = 200;
-    private const int MaxReceived = 6;
     private const int MaxUrls = 100;
     private const int MaxParts = 100;
     private const int MaxPairedWords = 1000;
@@ -115,7 +114,6 @@ public sealed class BayesTokenizer(BayesLimits limits)
 
     private static void AddHeaders(MimeMessage message, Sink sink)
     {
-        var received = 0;
         var count = 0;
         var previousName = "";
         bool date = false, messageId = false, from = false;
@@ -124,10 +122,12 @@ public sealed class BayesTokenizer(BayesLimits limits)
             if (++count > MaxHeaders)
                 break;
             var name = header.Field.ToLowerInvariant();
+            if (AddedOnDelivery(name))
+                continue;
             sink.Add("h:" + name);
             // The order of the headers the sending software writes (Received and the trace headers above the first
             // of the others left out): mailers, list servers and spamware each have their own.
-            if (name is not ("received" or "return-path" or "delivered-to" or "x-original-to"))
+            if (name is not ("received" or "return-path"))
             {
                 if (count <= 40)
                     sink.Add("ho:" + previousName + ">" + name);
@@ -145,16 +145,15 @@ public sealed class BayesTokenizer(BayesLimits limits)
                 case "reply-to":
                 case "sender":
                 case "return-path":
-                case "to":
-                case "cc":
-                    Addresses(name switch { "reply-to" => "rt:", "return-path" => "rp:", "to" or "cc" => "to:", _ => "f:" }, value, sink);
-                    if (name is "to" or "cc")
-                        sink.Add(name + ":count:" + Bucket(value.Count(c => c == '@')));
+                    Addresses(name switch { "reply-to" => "rt:", "return-path" => "rp:", _ => "f:" }, value, sink);
                     from |= name == "from";
                     break;
-                case "received":
-                    if (received < MaxReceived && Received(value, sink))
-                        received++;
+                case "to":
+                case "cc":
+                    // How many, and the display names ("undisclosed recipients"), not the addresses: those are the
+                    // protected site's own users, the same for ham and spam.
+                    Addresses("to:", value, sink, names: true);
+                    sink.Add(name + ":count:" + Bucket(value.Count(c => c == '@')));
                     break;
                 case "message-id":
                     messageId = true;
@@ -216,7 +215,19 @@ public sealed class BayesTokenizer(BayesLimits limits)
         sink.Add("date:zone:" + (zone.Length > 16 ? zone[..16] : zone));
     }
 
-    private static void Addresses(string prefix, string value, Sink sink)
+    /// <summary>
+    /// Headers the receiving site writes after the gateway has passed the message on (final delivery, the mailbox,
+    /// its filters): a mailbox copy learned from carries them, a message the gateway scores never does, so they
+    /// would teach the classifier who collected the mail rather than who sent it. Received lines are among them:
+    /// the hops a mailbox copy shows first are the receiving site's own relays; the gateway judges the relay that
+    /// really connected through SPF, DNS lists and its rules.
+    /// </summary>
+    private static bool AddedOnDelivery(string name) =>
+        name is "received" or "delivered-to" or "x-original-to" or "envelope-to" or "delivery-date" or "x-status" or "x-keywords"
+            or "x-uid" or "status" or "lines" or "content-length" or "x-envelope-to" or "x-envelope-from"
+        || name.StartsWith("x-spam-", StringComparison.Ordinal);
+
+    private static void Addresses(string prefix, string value, Sink sink, bool names = false)
     {
         // Display names by word, addresses by local part and domain (and its parent domains).
         foreach (var word in value.Split([' ', ',', '<', '>', '"', '(', ')', ';'], StringSplitOptions.RemoveEmptyEntries))
@@ -227,6 +238,8 @@ public sealed class BayesTokenizer(BayesLimits limits)
                 sink.Words(prefix, word, pairs: false);
                 continue;
             }
+            if (names)
+                continue;
             sink.Add(prefix + "user:" + Shape(word[..at]));
             Domain(prefix + "dom:", word[(at + 1)..].TrimEnd('.'), sink);
         }
@@ -246,101 +259,6 @@ public sealed class BayesTokenizer(BayesLimits limits)
             sink.Add(prefix + domain);
             dot = domain.IndexOf('.');
         }
-    }
-
-    /// <summary>
-    /// One Received line, by the side that handed the message over ("from" host names, the helo, IPv4 /24 and /16;
-    /// private and loopback addresses and "localhost" say nothing) and the protocol ("with ESMTP"). The receiving
-    /// side ("by") is left out: for the first hop it is the recipient's own server, which a gateway scoring the
-    /// message never sees in it but every message learned from a mailbox carries. Hops the mailbox added after
-    /// delivery (local delivery, POP3 or IMAP retrieval, relays from loopback) return false and are skipped for
-    /// the same reason. Version numbers and queue ids are not tokens.
-    /// </summary>
-    private static bool Received(string value, Sink sink)
-    {
-        var text = value.AsSpan().Trim();
-        var with = FindWord(text, "with");
-        var protocol = with < 0 ? [] : FirstWord(text[(with + 4)..]);
-        if (protocol.Equals("imap", StringComparison.OrdinalIgnoreCase) || protocol.Equals("pop3", StringComparison.OrdinalIgnoreCase)
-            || protocol.Equals("lmtp", StringComparison.OrdinalIgnoreCase) || protocol.Equals("local", StringComparison.OrdinalIgnoreCase))
-            return false;
-        if (!text.StartsWith("from ", StringComparison.OrdinalIgnoreCase))
-            return false;
-        var by = FindWord(text, "by");
-        var from = by < 0 ? text[5..] : text[5..by];
-        if (from.Length > 300)
-            from = from[..300];
-        var external = false;
-        var names = 0;
-        foreach (Match m in ReceivedWord.Matches(from.ToString()))
-        {
-            var word = m.Value.ToLowerInvariant();
-            if (DottedQuad(word) is { } ip)
-            {
-                if (ip[0] is 127 or 10 || (ip[0] == 192 && ip[1] == 168) || (ip[0] == 172 && ip[1] is >= 16 and < 32))
-                    continue;
-                external = true;
-                sink.Add($"rcvd:ip:{ip[0]}.{ip[1]}.{ip[2]}");
-                sink.Add($"rcvd:ip:{ip[0]}.{ip[1]}");
-            }
-            else if (word is "localhost" or "helo" or "localhost.localdomain")
-                continue;
-            else if (word.Contains('.', StringComparison.Ordinal) && names++ < 3)
-            {
-                external = true;
-                Domain("rcvd:", word, sink);
-            }
-            else if (word.Length >= 3 && names++ < 3)
-                sink.Add("rcvd:w:" + Shape(word));
-        }
-        if (!external)
-            return false;
-        if (protocol.Length > 0)
-            sink.Add("rcvd:with:", protocol);
-        return true;
-    }
-
-    private static readonly Regex ReceivedWord = new(@"[A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9]", RegexOptions.NonBacktracking);
-
-    /// <summary>The four bytes of an IPv4 address written a.b.c.d, or null.</summary>
-    private static byte[]? DottedQuad(string word)
-    {
-        var parts = word.Split('.');
-        if (parts.Length != 4)
-            return null;
-        var bytes = new byte[4];
-        for (var i = 0; i < 4; i++)
-        {
-            if (parts[i].Length is 0 or > 3 || !byte.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out bytes[i]))
-                return null;
-        }
-        return bytes;
-    }
-
-    /// <summary>Where <paramref name="word"/> stands alone in <paramref name="text"/> (spaces or brackets around it), or -1.</summary>
-    private static int FindWord(ReadOnlySpan<char> text, string word)
-    {
-        var at = 0;
-        while (at < text.Length)
-        {
-            var i = text[at..].IndexOf(word, StringComparison.OrdinalIgnoreCase);
-            if (i < 0)
-                return -1;
-            i += at;
-            var end = i + word.Length;
-            if ((i == 0 || char.IsWhiteSpace(text[i - 1]) || text[i - 1] == ')') && end < text.Length && char.IsWhiteSpace(text[end]))
-                return i;
-            at = end;
-        }
-        return -1;
-    }
-
-    private static ReadOnlySpan<char> FirstWord(ReadOnlySpan<char> text)
-    {
-        text = text.TrimStart();
-        var end = text.IndexOfAny(' ', '\t', ';');
-        var word = end < 0 ? text : text[..end];
-        return word[..Math.Min(word.Length, 16)];
     }
 
     private static void MessageId(string value, Sink sink)
@@ -434,14 +352,20 @@ public sealed class BayesTokenizer(BayesLimits limits)
         sink.Words("", text.ToString(), pairs: true);
     }
 
-    private static void Walk(HtmlAgilityPack.HtmlNode node, Sink sink, System.Text.StringBuilder text, ref int depth)
+    /// <summary>
+    /// The text as a reader sees it: inline elements and comments do not split a word ("V&lt;!-- x --&gt;iagra",
+    /// "V&lt;b&gt;&lt;/b&gt;iagra" read "Viagra"), block elements and line breaks do; text the reader cannot see
+    /// (display:none, visibility:hidden, a font size of 0 or 1 pixel, white text where the page is white) is left
+    /// out and marked with one "html:hidden" token, since spammers fill it with words of ordinary mail.
+    /// </summary>
+    private static void Walk(HtmlAgilityPack.HtmlNode node, Sink sink, System.Text.StringBuilder text, ref int depth, bool whitePage = true)
     {
         foreach (var child in node.ChildNodes)
         {
             switch (child.NodeType)
             {
                 case HtmlAgilityPack.HtmlNodeType.Text:
-                    text.Append(System.Net.WebUtility.HtmlDecode(child.InnerText)).Append(' ');
+                    text.Append(System.Net.WebUtility.HtmlDecode(child.InnerText));
                     break;
                 case HtmlAgilityPack.HtmlNodeType.Element:
                     var name = child.Name;
@@ -453,16 +377,52 @@ public sealed class BayesTokenizer(BayesLimits limits)
                     }
                     if (name is "script" or "style" or "head")
                         continue;
+                    var block = BlockElements.Contains(name);
+                    if (block)
+                        text.Append(' ');
+                    var page = whitePage;
+                    if (name is "body" or "table" or "td" or "tr" && child.GetAttributeValue("bgcolor", null) is { } background)
+                        page = IsWhite(background);
+                    if (Hidden(child, page))
+                    {
+                        sink.Add("html:hidden");
+                        continue;
+                    }
                     if (depth < 64)
                     {
                         depth++;
-                        Walk(child, sink, text, ref depth);
+                        Walk(child, sink, text, ref depth, page);
                         depth--;
                     }
+                    if (block)
+                        text.Append(' ');
                     break;
             }
         }
     }
+
+    private static readonly HashSet<string> BlockElements = new(StringComparer.Ordinal)
+    {
+        "p", "div", "br", "td", "th", "tr", "table", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+        "blockquote", "pre", "center", "title", "form", "dl", "dt", "dd", "address", "img", "option", "select",
+    };
+
+    private static bool Hidden(HtmlAgilityPack.HtmlNode element, bool whitePage)
+    {
+        if (element.GetAttributeValue("style", null) is { } style)
+        {
+            var compact = style.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
+            if (compact.Contains("display:none", StringComparison.Ordinal) || compact.Contains("visibility:hidden", StringComparison.Ordinal)
+                || compact.Contains("font-size:0", StringComparison.Ordinal) || compact.Contains("font-size:1px", StringComparison.Ordinal)
+                || (whitePage && (compact.Contains(";color:#fff", StringComparison.Ordinal) || compact.StartsWith("color:#fff", StringComparison.Ordinal)
+                    || compact.Contains("color:white", StringComparison.Ordinal) && !compact.Contains("background", StringComparison.Ordinal))))
+                return true;
+        }
+        return element.Name == "font" && whitePage && element.GetAttributeValue("color", null) is { } color && IsWhite(color);
+    }
+
+    private static bool IsWhite(string color) =>
+        color.Trim().ToLowerInvariant() is "white" or "#fff" or "#ffffff" or "fff" or "ffffff";
 
     /// <summary>The http(s) links in text: each "http://", "https://" or "www." up to a space, quote or bracket.</summary>
     private static void Urls(string text, Sink sink)
