@@ -81,25 +81,43 @@ public sealed class BayesTokenizerTests
     }
 
     [Fact]
-    public void Received_lines_give_the_sending_side_of_each_hop_and_skip_what_the_mailbox_added_after_delivery()
+    public void Html_is_read_as_a_reader_sees_it_inline_tags_and_comments_join_words_and_hidden_text_is_left_out()
+    {
+        var tokens = Tokens("Subject: s\r\nContent-Type: text/html\r\n\r\n" +
+            "<html><body><p>Cheap V<!-- x -->iagra and Ci<b></b>alis</p><p>next</p>" +
+            "<div style=\"display: none\">meeting agenda</div><font color=\"#FFFFFF\">quarterly report</font>" +
+            "<table bgcolor=\"#000000\"><tr><td><font color=white>visible</font></td></tr></table></body></html>\r\n");
+
+        Assert.Contains("viagra", tokens);
+        Assert.Contains("cialis", tokens);
+        Assert.Contains("2:cheap viagra", tokens);
+        Assert.Contains("next", tokens);
+        Assert.Contains("visible", tokens);
+        Assert.Contains("html:hidden", tokens);
+        Assert.DoesNotContain(tokens, t => t.Contains("meeting", StringComparison.Ordinal) || t.Contains("quarterly", StringComparison.Ordinal));
+        Assert.DoesNotContain("html:hidden", Tokens("Subject: s\r\nContent-Type: text/html\r\n\r\n<p>plain <b>words</b></p>\r\n"));
+    }
+
+    [Fact]
+    public void What_the_receiving_site_writes_on_delivery_and_the_recipients_addresses_are_not_tokens()
     {
         var tokens = Tokens(
-            "Received: from localhost (localhost [127.0.0.1]) by mailbox.example.test (Postfix) with ESMTP id B48D5\r\n" +
-            "Received: from imap.example.test [203.0.113.9] by localhost with IMAP (fetchmail-5.9.0)\r\n" +
+            "Return-Path: <a@sender.example>\r\nDelivered-To: user@mailbox.example.test\r\nX-Spam-Status: No, score=0.1\r\n" +
             "Received: from relay.sender.example (relay.sender.example [198.51.100.23]) by mx.example.test (8.9.3/8.9.3) with ESMTP id UAA06531\r\n" +
-            "Message-ID: <1234@sender.example>\r\nDate: Thu, 22 Aug 2002 13:18:16 -0500\r\nFrom: a@sender.example\r\nSubject: s\r\n\r\nbody\r\n");
+            "Message-ID: <1234@sender.example>\r\nDate: Thu, 22 Aug 2002 13:18:16 -0500\r\nFrom: a@sender.example\r\n" +
+            "To: Jane Doe <jane@mailbox.example.test>, bob@mailbox.example.test\r\nSubject: s\r\n\r\nbody\r\n");
 
-        Assert.Contains("rcvd:relay.sender.example", tokens);
-        Assert.Contains("rcvd:sender.example", tokens);
-        Assert.Contains("rcvd:ip:198.51.100", tokens);
-        Assert.Contains("rcvd:with:esmtp", tokens);
-        // The receiving side, loopback hops, POP3/IMAP retrieval and version numbers are not tokens.
-        Assert.DoesNotContain(tokens, t => t.Contains("mx.example.test", StringComparison.Ordinal) || t.Contains("mailbox", StringComparison.Ordinal));
-        Assert.DoesNotContain(tokens, t => t.Contains("imap.example.test", StringComparison.Ordinal) || t.Contains("203.0.113", StringComparison.Ordinal));
-        Assert.DoesNotContain(tokens, t => t.StartsWith("rcvd:ip:8.9", StringComparison.Ordinal) || t.StartsWith("rcvd:ip:127", StringComparison.Ordinal));
+        // A gateway scoring the message sees none of these: they would teach it who collected the mail.
+        Assert.DoesNotContain(tokens, t => t.Contains("mailbox.example.test", StringComparison.Ordinal) || t.Contains("relay.sender", StringComparison.Ordinal));
+        Assert.DoesNotContain(tokens, t => t.StartsWith("rcvd", StringComparison.Ordinal) || t is "h:received" or "h:delivered-to" or "h:x-spam-status");
+        Assert.DoesNotContain(tokens, t => t.StartsWith("to:user", StringComparison.Ordinal) || t.StartsWith("to:dom", StringComparison.Ordinal));
+        Assert.Contains("to:jane", tokens);
+        Assert.Contains("to:count:2", tokens);
+        Assert.Contains("rp:dom:sender.example", tokens);
         Assert.Contains("date:zone:-0500", tokens);
         Assert.Contains("date:shape:Aa, 9 Aa 9 9:9:9 -9", tokens);
         Assert.Contains("ho:message-id>date", tokens);
+        Assert.DoesNotContain("ho:x-spam-status>message-id", tokens);
         Assert.DoesNotContain("x:nomessageid", tokens);
 
         var bare = Tokens("Subject: s\r\n\r\nbody\r\n");
