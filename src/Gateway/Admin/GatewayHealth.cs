@@ -9,8 +9,9 @@ namespace Gateway.Admin;
 public sealed record HealthCheck(string Name, bool Ready, string Detail);
 
 /// <summary>
-/// Readiness of a running gateway: configuration loaded, listeners bound, the upstream answering, and every
-/// <see cref="IReadinessCheck"/> (the Redis state store, filters that depend on a service) reachable.
+/// Readiness of a running gateway: configuration loaded, listeners bound, the upstream answering (the default route
+/// and every route of <c>upstream.routes</c>: one of each route's hosts), and every <see cref="IReadinessCheck"/>
+/// (the Redis state store, filters that depend on a service) reachable.
 /// </summary>
 public sealed class GatewayHealth(GatewayServer server, TimeProvider? time = null)
 {
@@ -21,7 +22,8 @@ public sealed class GatewayHealth(GatewayServer server, TimeProvider? time = nul
     private static readonly TimeSpan ProbeCacheTime = TimeSpan.FromSeconds(5);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _gate = new();
-    private (string Hosts, DateTimeOffset At, HealthCheck Result)? _lastProbe;
+    // The last probe of each route, by check name and hosts (a reload that changes them asks afresh).
+    private readonly Dictionary<string, (DateTimeOffset At, HealthCheck Result)> _lastProbes = new(StringComparer.Ordinal);
 
     public async Task<IReadOnlyList<HealthCheck>> CheckAsync(CancellationToken cancellationToken)
     {
@@ -30,8 +32,10 @@ public sealed class GatewayHealth(GatewayServer server, TimeProvider? time = nul
         {
             new("configuration", true, $"loaded, rules {config.Rules.Set.Hash}"),
             Listeners(config),
-            await UpstreamAsync(config.Upstream, cancellationToken).ConfigureAwait(false),
         };
+        // The default route and each route of upstream.routes, probed at once: one with no host greeting is not ready.
+        checks.AddRange(await Task.WhenAll(
+            [UpstreamAsync("upstream", config.Upstream, cancellationToken), .. config.Upstream.Routes.Routes.Select(r => UpstreamAsync($"upstream route {r.Name}", r.Upstream, cancellationToken))]).ConfigureAwait(false));
         var dependencies = new List<IReadinessCheck>();
         if (server.StateStore is IReadinessCheck state)
             dependencies.Add(state);
@@ -70,22 +74,23 @@ public sealed class GatewayHealth(GatewayServer server, TimeProvider? time = nul
             : new HealthCheck("listeners", false, $"{bound.Count} of {expected} bound");
     }
 
-    private async Task<HealthCheck> UpstreamAsync(UpstreamConfig upstream, CancellationToken cancellationToken)
+    /// <param name="name">The check's name: "upstream" for the default route, "upstream route NAME" for the others.</param>
+    private async Task<HealthCheck> UpstreamAsync(string name, UpstreamConfig upstream, CancellationToken cancellationToken)
     {
         if (upstream.Directory is { } directory)
             // The directory is made at the first message; its parent must be there.
             return Directory.Exists(directory) || Directory.Exists(Path.GetDirectoryName(directory))
-                ? new HealthCheck("upstream", true, $"directory {directory}")
-                : new HealthCheck("upstream", false, $"directory {directory} cannot be made (no {Path.GetDirectoryName(directory)})");
+                ? new HealthCheck(name, true, $"directory {directory}")
+                : new HealthCheck(name, false, $"directory {directory} cannot be made (no {Path.GetDirectoryName(directory)})");
         foreach (var host in upstream.Hosts)
         {
             if (GatewayMetrics.SinceUpstreamAnswered(host.ToString()) is { } since && since < AnsweredRecently)
-                return new HealthCheck("upstream", true, $"{host} answered {since.TotalSeconds:0}s ago");
+                return new HealthCheck(name, true, $"{host} answered {since.TotalSeconds:0}s ago");
         }
-        var hosts = string.Join(",", upstream.Hosts);
+        var key = name + "|" + string.Join(",", upstream.Hosts);
         lock (_gate)
         {
-            if (_lastProbe is { } last && last.Hosts == hosts && _time.GetUtcNow() - last.At < ProbeCacheTime)
+            if (_lastProbes.TryGetValue(key, out var last) && _time.GetUtcNow() - last.At < ProbeCacheTime)
                 return last.Result;
         }
         var failures = new List<string>();
@@ -95,14 +100,20 @@ public sealed class GatewayHealth(GatewayServer server, TimeProvider? time = nul
             var why = await ProbeAsync(host, cancellationToken).ConfigureAwait(false);
             if (why is null)
             {
-                result = new HealthCheck("upstream", true, $"{host} greets");
+                result = new HealthCheck(name, true, $"{host} greets");
                 break;
             }
             failures.Add($"{host}: {why}");
         }
-        result ??= new HealthCheck("upstream", false, string.Join("; ", failures));
+        result ??= new HealthCheck(name, false, string.Join("; ", failures));
         lock (_gate)
-            _lastProbe = (hosts, _time.GetUtcNow(), result);
+        {
+            var now = _time.GetUtcNow();
+            // Probes of routes a reload removed or changed are dropped once stale, so that the cache stays small.
+            foreach (var stale in _lastProbes.Where(p => now - p.Value.At >= ProbeCacheTime).Select(p => p.Key).ToList())
+                _lastProbes.Remove(stale);
+            _lastProbes[key] = (now, result);
+        }
         return result;
     }
 

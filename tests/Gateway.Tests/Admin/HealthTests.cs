@@ -42,6 +42,44 @@ public class HealthTests
     }
 
     [Fact]
+    public async Task Every_route_of_upstream_routes_is_probed_and_one_with_no_host_greeting_is_named_as_not_ready()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var partner = new FakeUpstream();
+        var refused = ClosedPort();
+        var alsoRefused = ClosedPort();
+        await using var gateway = await GatewayHost.StartAsync($$"""
+            relay: { domains: [example.test, partner.test, branch.test] }
+            upstream:
+              hosts: ["{{upstream.HostPort}}"]
+              tls: none
+              routes:
+                - { name: partners, domains: [partner.test], hosts: ["{{refused}}", "{{partner.HostPort}}"] }
+                - { name: branch, domains: [branch.test], hosts: ["{{alsoRefused}}"] }
+            """);
+        await using var admin = await AdminClient.StartAsync(gateway);
+
+        var (status, body) = await GetAsync(admin, "/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        var checks = body.GetProperty("checks");
+        Assert.True(checks.GetProperty("upstream").GetProperty("ready").GetBoolean());
+        // A route is ready when one of its hosts greets, as the default upstream is.
+        Assert.Equal($"{partner.HostPort} greets", checks.GetProperty("upstream route partners").GetProperty("detail").GetString());
+        var notReady = Assert.Single(body.GetProperty("not_ready").EnumerateArray()).GetString();
+        Assert.Equal($"upstream route branch: {alsoRefused}: connection refused", notReady);
+    }
+
+    /// <summary>A loopback port nothing listens on (bound, then released).</summary>
+    private static string ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"127.0.0.1:{port}";
+    }
+
+    [Fact]
     public async Task Not_ready_naming_redis_when_the_state_store_is_down()
     {
         using var redis = RedisServer.Start();

@@ -166,6 +166,7 @@ public sealed class PostfixMilterTests(PostfixMilterFixture fixture)
         Assert.Equal(550, (int)atRcpt.StatusCode);
         Assert.Equal(SmtpErrorCode.RecipientNotAccepted, atRcpt.ErrorCode);
         Assert.Contains("Mallory takes no mail here", atRcpt.Message);
+        Assert.NotNull(Refs.Of(atRcpt.Message)); // our [ref ID] passes through Postfix to the client
 
         var atData = await Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync(Message("you won the lottery")));
         Assert.Equal(550, (int)atData.StatusCode);

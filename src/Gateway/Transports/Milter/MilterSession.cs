@@ -184,13 +184,19 @@ public sealed class MilterSession
         _negotiated = true;
     }
 
-    /// <summary>A reply where the MTA waits for one (the step was not agreed as no-reply): continue, or our refusal.</summary>
+    /// <summary>
+    /// A reply where the MTA waits for one (the step was not agreed as no-reply): continue, or our refusal, which
+    /// names the transaction (else the session) as <c>[ref ID]</c> as over SMTP (<see cref="SessionEngine.Refer"/>:
+    /// not syntax and sequence errors, not a reply already named, such as the end of a message's).
+    /// </summary>
     private void Answer(MilterSteps noReply, Reply? refusal)
     {
         if (noReply != MilterSteps.None && _steps.HasFlag(noReply))
             return;
         if (refusal is { Code: >= 400 and < 600 })
         {
+            if (_engine is { } engine)
+                refusal = engine.Refer(refusal);
             _lastReply = refusal;
             Admin.GatewayMetrics.Replied(refusal.Code);
             Write(MilterReplies.ReplyCode(refusal));

@@ -144,12 +144,18 @@ public sealed class MilterSessionTests : IDisposable
         await using var gateway = await StartAsync();
         await using var milter = await OpenAsync(gateway);
         var envelope = await EnvelopeAsync(milter, "<alice@sender.test>", "<mallory@example.test>", "<bob@example.test>");
-        Assert.Equal("y 550 5.7.1 Mallory takes no mail here|", envelope[1].ToString());
+        Assert.Equal('y', envelope[1].Code);
+        var atRcpt = envelope[1].Text.TrimEnd('\0');
+        Assert.Equal("550 5.7.1 Mallory takes no mail here", Refs.Strip(atRcpt));
         Assert.Equal('c', envelope[2].Code);
 
         var decision = Assert.Single(await MessageAsync(milter, "you won the lottery"));
         Assert.StartsWith("y 550 5.7.1 Lottery mail is not welcome (100%% sure) [ref ", decision.ToString());
         var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
+        // The RCPT refusal names the transaction, as over SMTP: the one the end of the message names too.
+        Assert.NotNull(Refs.Of(atRcpt));
+        Assert.Equal(Refs.Of(decision.Text.TrimEnd('\0')), Refs.Of(atRcpt));
+        Assert.Contains($"transaction id={Refs.Of(atRcpt)} ", line);
         Assert.Contains("by=rule:no-lottery", line);
         Assert.Contains("refused=\"<mallory@example.test> 550 5.7.1 by rule:no-mallory\"", line);
 
@@ -159,6 +165,41 @@ public sealed class MilterSessionTests : IDisposable
         await milter.SendAsync('A');
         Assert.All(await EnvelopeAsync(milter, "<alice@sender.test>", "<bob@example.test>"), r => Assert.Equal('c', r.Code));
         Assert.Equal('c', (await MessageAsync(milter, "hello"))[^1].Code);
+    }
+
+    [Fact]
+    public async Task A_connect_refusal_names_the_session_and_a_sequence_error_names_nothing_as_over_smtp()
+    {
+        // Without delay_reject, so that the refusal is the answer to the connect packet (with it, RCPT's: a transaction's).
+        await using var gateway = await GatewayHost.StartAsync("""
+            pipeline:
+              delay_reject: false
+              connect: [{ type: client_list, name: blocked, file: blocked.txt }]
+            milter: { listen: ["127.0.0.1:0"] }
+            """, prepareDirectory: d => File.WriteAllText(Path.Combine(d, "blocked.txt"), "198.51.100.0/24\n"));
+        await using (var refused = await MilterClient.ConnectAsync(MilterEndPoint(gateway)))
+        {
+            await refused.NegotiateAsync();
+            await refused.ConnectAsync("198.51.100.9");
+            var reply = (await refused.ReadAsync())!;
+            Assert.Equal('y', reply.Code);
+            var text = reply.Text.TrimEnd('\0');
+            Assert.Equal("554 5.7.1 Access denied to your address (blocked)", Refs.Strip(text));
+            var id = Refs.Of(text);
+            Assert.NotNull(id);
+            await refused.SendAsync('Q');
+            Assert.True(await refused.ClosedAsync());
+            Assert.Contains($"session end id={id} ", await gateway.Logs.WaitForAsync(l => l.Contains("session end id=")));
+        }
+
+        // RCPT with no transaction open: 503, RFC 5321's sequence error, which names nothing (Reply.NeedsRef).
+        await using var milter = await MilterClient.ConnectAsync(MilterEndPoint(gateway));
+        await milter.NegotiateAsync();
+        await milter.ConnectAsync("192.0.2.7");
+        Assert.Equal('c', (await milter.ReadAsync())!.Code);
+        await milter.SendAsync('H', MilterClient.Strings("client.test"));
+        await milter.SendAsync('R', MilterClient.Strings("<bob@example.test>"));
+        Assert.Equal("y 503 5.5.1 Bad sequence of commands|", (await milter.ReadAsync())!.ToString());
     }
 
     [Fact]
