@@ -185,6 +185,8 @@ static int CrossValidate(GatewayConfig config, string spamFolder, string hamFold
             }
         }
         var spam = results.Where(r => r.Spam).Select(r => r.P).ToList();
+        var listSpam = results.Where(r => r.Spam && messages[r.Index].Source.StartsWith("list:", StringComparison.Ordinal)).Select(r => r.P).ToList();
+        Console.WriteLine($"  spam from a mailing list (List-Id): {listSpam.Count(p => p >= 0.99)} of {listSpam.Count} at p >= 0.99; others {spam.Count(p => p >= 0.99) - listSpam.Count(p => p >= 0.99)} of {spam.Count - listSpam.Count}");
         var ham = results.Where(r => !r.Spam).Select(r => r.P).ToList();
         var htmlHam = results.Where(r => !r.Spam && r.Html).Select(r => r.P).ToList();
         Console.WriteLine($"{parameters}  ({spam.Count} spam, {ham.Count} ham of which {htmlHam.Count} with HTML held out)");

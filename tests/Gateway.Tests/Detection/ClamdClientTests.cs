@@ -176,4 +176,56 @@ public static class Archives
             gzip.Write(content);
         return output.ToArray();
     }
+
+    /// <summary>
+    /// A 7z, bzip2 or xz archive (<paramref name="type"/> as 7z's -t switch names it) of one file, made by Debian's
+    /// p7zip (scripts/test installs it): .NET and SharpCompress write none of these formats.
+    /// </summary>
+    public static byte[] With7z(string type, string name, byte[] content)
+    {
+        var directory = Directory.CreateTempSubdirectory("gateway-7z-");
+        try
+        {
+            File.WriteAllBytes(Path.Combine(directory.FullName, name), content);
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("7z", ["a", "-bd", "-bso0", "-t" + type, "out", name])
+            {
+                WorkingDirectory = directory.FullName,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var error = process.StandardError.ReadToEndAsync();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, "7z failed: " + error.Result);
+            return File.ReadAllBytes(Directory.GetFiles(directory.FullName, "out*").Single());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A RAR 4 archive of one stored (uncompressed) file, byte by byte: no free tool writes RAR.</summary>
+    public static byte[] StoredRar(string name, byte[] content)
+    {
+        static byte[] Block(byte[] body) => [.. BitConverter.GetBytes((ushort)(System.IO.Hashing.Crc32.HashToUInt32(body) & 0xffff)), .. body];
+        var nameBytes = Encoding.ASCII.GetBytes(name);
+        var archive = Block([0x73, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0]);
+        var header = new MemoryStream();
+        var writer = new BinaryWriter(header);
+        writer.Write((byte)0x74);
+        writer.Write((ushort)0x8000);
+        writer.Write((ushort)(32 + nameBytes.Length));
+        writer.Write((uint)content.Length);
+        writer.Write((uint)content.Length);
+        writer.Write((byte)0);
+        writer.Write(System.IO.Hashing.Crc32.HashToUInt32(content));
+        writer.Write(0x5A210000u);
+        writer.Write((byte)20);
+        writer.Write((byte)0x30);
+        writer.Write((ushort)nameBytes.Length);
+        writer.Write(0x20u);
+        writer.Write(nameBytes);
+        return [.. "Rar!\x1a\a\0"u8, .. archive, .. Block(header.ToArray()), .. content, 0xC4, 0x3D, 0x7B, 0x00, 0x40, 0x07, 0x00];
+    }
 }

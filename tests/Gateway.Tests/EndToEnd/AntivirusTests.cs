@@ -44,6 +44,11 @@ public sealed class AntivirusTests(ClamdFixture clamd)
         { "plain, quoted-printable", "eicar.txt", ContentEncoding.QuotedPrintable },
         { "in a zip", "eicar.zip", ContentEncoding.Base64 },
         { "in a tar.gz", "eicar.tar.gz", ContentEncoding.Base64 },
+        { "in a 7z", "eicar.7z", ContentEncoding.Base64 },
+        { "in a rar", "eicar.rar", ContentEncoding.Base64 },
+        { "in a tar.bz2", "eicar.tar.bz2", ContentEncoding.Base64 },
+        { "in a tar.xz", "eicar.tar.xz", ContentEncoding.Base64 },
+        { "gzipped", "eicar.com.gz", ContentEncoding.Base64 },
     };
 
     [Theory]
@@ -54,6 +59,11 @@ public sealed class AntivirusTests(ClamdFixture clamd)
         {
             "in a zip" => Archives.Zip("eicar.com", ClamdServer.Eicar),
             "in a tar.gz" => Archives.Gzip(Archives.Tar("eicar.com", ClamdServer.Eicar)),
+            "in a 7z" => Archives.With7z("7z", "eicar.com", ClamdServer.Eicar),
+            "in a rar" => Archives.StoredRar("eicar.com", ClamdServer.Eicar),
+            "in a tar.bz2" => Archives.With7z("bzip2", "eicar.tar", Archives.Tar("eicar.com", ClamdServer.Eicar)),
+            "in a tar.xz" => Archives.With7z("xz", "eicar.tar", Archives.Tar("eicar.com", ClamdServer.Eicar)),
+            "gzipped" => Archives.Gzip(ClamdServer.Eicar),
             _ => ClamdServer.Eicar,
         };
         await using var upstream = new FakeUpstream();

@@ -74,6 +74,11 @@ public sealed class Browser : IDisposable
             {
                 return true;
             }
+            catch (UnknownErrorException e) when (e.Message.Contains("does not belong to the document", StringComparison.Ordinal))
+            {
+                // Chromium's other way of saying the element's page is gone, when the new page replaced it mid-call.
+                return true;
+            }
         });
     }
 
