@@ -10,19 +10,18 @@ namespace Gateway.Transports.Smtp;
 /// </summary>
 public sealed class ChunkDecoder(BareLineEndings mode, long maxSize)
 {
-    private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
-
+    private readonly DecodedContent _content = new(mode, maxSize);
     private bool _afterCr;
 
     /// <summary>A bare CR, bare LF or NUL was seen.</summary>
-    public bool SawBareLineEnding { get; private set; }
+    public bool SawBareLineEnding => _content.SawBareLineEnding;
 
-    public bool Oversize { get; private set; }
+    public bool Oversize => _content.Oversize;
 
     /// <summary>Octets of the chunks read so far, as the client sent them (what BDAT sizes count).</summary>
     public long RawLength { get; private set; }
 
-    public long ContentLength { get; private set; }
+    public long ContentLength => _content.Length;
 
     public void Feed(ReadOnlySpan<byte> input, MessageSpool sink)
     {
@@ -35,21 +34,21 @@ public sealed class ChunkDecoder(BareLineEndings mode, long maxSize)
                 _afterCr = false;
                 if (input[i] == (byte)'\n')
                 {
-                    Emit(Crlf, sink);
+                    _content.LineEnd(sink);
                     i++;
                     continue;
                 }
-                BareLineEnding(sink); // the CR was bare; input[i] is looked at again
+                _content.BareLineEnding(sink); // the CR was bare; input[i] is looked at again
             }
             var rest = input[i..];
             var run = rest.IndexOfAny((byte)'\r', (byte)'\n', (byte)0);
             if (run < 0)
             {
-                Emit(rest, sink);
+                _content.Emit(rest, sink);
                 return;
             }
             if (run > 0)
-                Emit(rest[..run], sink);
+                _content.Emit(rest[..run], sink);
             i += run + 1;
             switch (rest[run])
             {
@@ -57,10 +56,10 @@ public sealed class ChunkDecoder(BareLineEndings mode, long maxSize)
                     _afterCr = true;
                     break;
                 case (byte)'\n':
-                    BareLineEnding(sink);
+                    _content.BareLineEnding(sink);
                     break;
                 default:
-                    SawBareLineEnding = true; // NUL: dropped
+                    _content.Nul();
                     break;
             }
         }
@@ -72,28 +71,7 @@ public sealed class ChunkDecoder(BareLineEndings mode, long maxSize)
         if (_afterCr)
         {
             _afterCr = false;
-            BareLineEnding(sink);
+            _content.BareLineEnding(sink);
         }
-    }
-
-    private void BareLineEnding(MessageSpool sink)
-    {
-        SawBareLineEnding = true;
-        if (mode == BareLineEndings.Normalize)
-            Emit(Crlf, sink);
-    }
-
-    private void Emit(ReadOnlySpan<byte> bytes, MessageSpool sink)
-    {
-        if (Oversize)
-            return;
-        if (ContentLength + bytes.Length > maxSize)
-        {
-            Oversize = true;
-            return;
-        }
-        ContentLength += bytes.Length;
-        if (!(SawBareLineEnding && mode == BareLineEndings.Reject))
-            sink.Write(bytes);
     }
 }

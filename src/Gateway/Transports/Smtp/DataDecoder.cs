@@ -6,8 +6,9 @@ namespace Gateway.Transports.Smtp;
 /// Decodes the bytes a client sends after 354: finds the end of data, removes dot-stuffing, and enforces the
 /// size limit and line-ending rules while the bytes arrive.
 /// <para>
-/// Written by hand because SmtpServer's DATA reader is the part that falls short (it keeps both dots of a
-/// leading "..", never ends an empty message, passes bare CR/LF/NUL on and buffers the whole message).
+/// Written by hand: the end of data is where smuggling happens, and no package decodes it to these rules while the
+/// bytes arrive (the SMTP server library this replaced kept both dots of a leading "..", never ended an empty
+/// message, passed bare CR/LF/NUL on and buffered the whole message).
 /// </para>
 /// <para>
 /// Only CRLF "." CRLF ends the data, where that first CRLF is a real line end (or the start of the data).
@@ -20,19 +21,18 @@ public sealed class DataDecoder(BareLineEndings mode, long maxSize)
 {
     private enum State { LineStart, Middle, AfterCr, Dot, DotCr }
 
-    private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
-
+    private readonly DecodedContent _content = new(mode, maxSize);
     private State _state = State.LineStart;
 
     public bool Completed { get; private set; }
 
     /// <summary>A bare CR, bare LF or NUL was seen.</summary>
-    public bool SawBareLineEnding { get; private set; }
+    public bool SawBareLineEnding => _content.SawBareLineEnding;
 
-    public bool Oversize { get; private set; }
+    public bool Oversize => _content.Oversize;
 
     /// <summary>Bytes of message content after removing dot-stuffing (and normalising, if asked).</summary>
-    public long ContentLength { get; private set; }
+    public long ContentLength => _content.Length;
 
     /// <summary>Bytes read from the client, including the final dot line.</summary>
     public long RawLength { get; private set; }
@@ -65,7 +65,7 @@ public sealed class DataDecoder(BareLineEndings mode, long maxSize)
                         run = rest.Length;
                     if (run > 0)
                     {
-                        Emit(rest[..run], sink);
+                        _content.Emit(rest[..run], sink);
                         i += run;
                         break;
                     }
@@ -75,14 +75,14 @@ public sealed class DataDecoder(BareLineEndings mode, long maxSize)
                     else if (b == (byte)'\n')
                         BareLineEnding(sink);
                     else
-                        SawBareLineEnding = true; // NUL: dropped
+                        _content.Nul();
                     break;
                 }
 
                 case State.AfterCr:
                     if (b == (byte)'\n')
                     {
-                        Emit(Crlf, sink);
+                        _content.LineEnd(sink);
                         _state = State.LineStart;
                         i++;
                     }
@@ -117,24 +117,8 @@ public sealed class DataDecoder(BareLineEndings mode, long maxSize)
 
     private void BareLineEnding(MessageSpool sink)
     {
-        SawBareLineEnding = true;
-        if (mode == BareLineEndings.Normalize)
-            Emit(Crlf, sink);
+        _content.BareLineEnding(sink);
         // Never a line start: only a real CRLF may begin the end-of-data line.
         _state = State.Middle;
-    }
-
-    private void Emit(ReadOnlySpan<byte> bytes, MessageSpool sink)
-    {
-        if (Oversize)
-            return;
-        if (ContentLength + bytes.Length > maxSize)
-        {
-            Oversize = true;
-            return;
-        }
-        ContentLength += bytes.Length;
-        if (!(SawBareLineEnding && mode == BareLineEndings.Reject))
-            sink.Write(bytes);
     }
 }
