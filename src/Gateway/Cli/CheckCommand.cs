@@ -16,7 +16,7 @@ public static class CheckCommand
         foreach (var warning in result.Warnings)
             stderr.WriteLine(warning);
         stdout.WriteLine($"{configPath}: OK");
-        stdout.WriteLine($"  listen: {string.Join(", ", config.Server.Listen)}  hostname: {config.Server.Hostname}  tls: {(config.Server.Tls is null ? "off" : "STARTTLS")}");
+        stdout.WriteLine($"  listen: {(config.Server.Listen.Count == 0 ? "none (milter only)" : string.Join(", ", config.Server.Listen))}  hostname: {config.Server.Hostname}  tls: {(config.Server.Tls is null ? "off" : "STARTTLS")}");
         stdout.WriteLine($"  relay domains: {string.Join(", ", config.Relay.Domains)}  relay networks: {config.Relay.Networks.Count}");
         stdout.WriteLine(config.Upstream.Directory is { } dir
             ? $"  upstream: directory {dir}"

@@ -36,7 +36,7 @@ public static partial class ConfigLoader
             return new ConfigResult(null, errors.Errors);
 
         var top = YamlMappingReader.For(root, "", errors);
-        var server = ReadServer(top.Mapping("server"), baseDirectory);
+        var server = ReadServer(top.Mapping("server"), baseDirectory, out var noSmtp);
         var limits = ReadLimits(top.Mapping("limits"));
         var relay = ReadRelay(top.Mapping("relay"));
         var upstream = ReadUpstream(top.Mapping("upstream"), baseDirectory, relay);
@@ -68,6 +68,8 @@ public static partial class ConfigLoader
             Tracking = tracking,
             Milter = milter,
         };
+        if (noSmtp && milter is null)
+            errors.Add(top.Get("server") ?? top.Node, "'server.listen' is empty and there is no 'milter' section: nothing would receive mail");
         if (quarantine.Store == Quarantine.QuarantineBackend.Database && tracking is null)
             errors.Add(top.Get("quarantine") ?? top.Node, "'quarantine.store: database' keeps the quarantine in the tracking database: add a 'tracking' section");
         if (!quarantine.IsConfigured)
@@ -82,7 +84,8 @@ public static partial class ConfigLoader
         return errors.Errors.Count == 0 ? new ConfigResult(config, []) { Warnings = errors.Warnings } : new ConfigResult(null, errors.Errors);
     }
 
-    private static ServerConfig ReadServer(YamlMappingReader r, string baseDirectory)
+    /// <param name="noSmtp">`listen: []` written out: no SMTP listener (valid only beside a milter section).</param>
+    private static ServerConfig ReadServer(YamlMappingReader r, string baseDirectory, out bool noSmtp)
     {
         var listen = new List<IPEndPoint>();
         var listenItems = r.StringList("listen");
@@ -93,7 +96,9 @@ public static partial class ConfigLoader
             else
                 r.Error(node, $"'server.listen' entry '{value}' must be an IP address and port, such as 0.0.0.0:25 or [::]:25");
         }
-        if (listenItems.Count == 0)
+        // Absent: the default endpoint. An explicit empty list: no SMTP listener (milter only; checked in Load).
+        noSmtp = listenItems.Count == 0 && r.Get("listen") is not null;
+        if (listenItems.Count == 0 && !noSmtp)
             listen.Add(new IPEndPoint(IPAddress.Loopback, 2525));
 
         var (hostname, hostNode) = r.StringWithNode("hostname");

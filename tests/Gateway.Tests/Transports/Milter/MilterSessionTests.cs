@@ -113,6 +113,26 @@ public sealed class MilterSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task With_an_empty_server_listen_the_gateway_is_a_milter_only_and_opens_no_smtp_port()
+    {
+        await using var gateway = await GatewayHost.StartAsync($$"""
+            server: { listen: [], hostname: mx.test.example }
+            dns: { servers: ["{{_dns.EndPoint}}"], timeout: 500ms, retries: 0 }
+            pipeline:
+              mail_from: [{ type: spf }]
+            milter: { listen: ["127.0.0.1:0"] }
+            """);
+        Assert.Empty(gateway.Server.Endpoints);
+        await using var milter = await OpenAsync(gateway);
+        Assert.All(await EnvelopeAsync(milter, "<alice@sender.test>", "<bob@example.test>"), r => Assert.Equal('c', r.Code));
+        Assert.Equal('c', (await MessageAsync(milter, "hello"))[^1].Code);
+
+        // Neither SMTP nor milter: a configuration error, not a gateway that silently receives nothing.
+        var errors = Gateway.Configuration.ConfigLoader.Load("server: { listen: [] }\nrelay: { domains: [example.test] }\nupstream: { directory: d }\n", "gateway.yaml", gateway.Directory).Errors;
+        Assert.Contains(errors, e => e.Message.Contains("'server.listen' is empty and there is no 'milter' section", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_accepted_message_gets_our_authentication_results_on_top_and_loses_a_forged_one()
     {
         await using var gateway = await StartAsync();
