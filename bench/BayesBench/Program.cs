@@ -190,8 +190,8 @@ static int CrossValidate(GatewayConfig config, string spamFolder, string hamFold
         var ham = results.Where(r => !r.Spam).Select(r => r.P).ToList();
         var htmlHam = results.Where(r => !r.Spam && r.Html).Select(r => r.P).ToList();
         Console.WriteLine($"{parameters}  ({spam.Count} spam, {ham.Count} ham of which {htmlHam.Count} with HTML held out)");
-        foreach (var cut in new[] { 0.5, 0.7, 0.9, 0.95, 0.99 })
-            Console.WriteLine($"  p >= {cut,-5}: spam {100.0 * spam.Count(p => p >= cut) / spam.Count,6:0.00}%  ham {ham.Count(p => p >= cut),3}  html ham {htmlHam.Count(p => p >= cut),2}");
+        foreach (var cut in new[] { 0.5, 0.7, 0.9, 0.95, 0.99, 0.999, 0.9999 })
+            Console.WriteLine($"  p >= {cut,-6}: spam {100.0 * spam.Count(p => p >= cut) / spam.Count,6:0.00}%  ham {ham.Count(p => p >= cut),3}  html ham {htmlHam.Count(p => p >= cut),2}");
         // Ranking quality without a cut: the share of (spam, ham) pairs in the right order (AUC), and the mean
         // log-loss, which punishes a confident mistake the most (what hard ham meets).
         var sortedHam = ham.Order().ToArray();
