@@ -31,9 +31,10 @@ internal static class SevenZipHeaderCheck
 
     /// <summary>
     /// Bytes of header (decoded) an archive of <paramref name="maxEntries"/> entries may have: 1 KB for each (a
-    /// name of 480 characters in UTF-16 with its sizes, times, attributes and CRC), and 64 KB more.
+    /// name of 480 characters in UTF-16 with its sizes, times, attributes and CRC), and 64 KB more; never past
+    /// 1 GB, whatever the limit (one array holds it).
     /// </summary>
-    public static long HeaderBudget(int maxEntries) => 64 * 1024 + 1024L * Math.Max(0, maxEntries);
+    public static long HeaderBudget(int maxEntries) => Math.Min(64 * 1024 + 1024L * Math.Max(0, maxEntries), 1L << 30);
 
     /// <summary>Null when the archive at the start of <paramref name="archive"/> (seekable) can be listed within the limits.</summary>
     public static string? Check(Stream archive, int maxEntries)
