@@ -21,9 +21,12 @@ namespace Gateway.Mime;
 /// nothing is buffered but the sniffed head of each entry, and no entry list is built. Zip and 7z are read
 /// through the directory they keep at their end, so they are first copied where they can be sought (in memory
 /// up to 256 KB, in a temporary file beyond, within the archive byte limit). A zip's central directory is read
-/// lazily, entry by entry; 7z keeps its whole header (the list of its entries) in memory, and its entries are
-/// counted before any is decompressed. A compressed stream holding a tar
-/// (.tar.gz, .tar.bz2, .tar.xz) is one level of nesting, not two.
+/// lazily, entry by entry; SharpCompress keeps a 7z's whole header (the list of its entries) in memory, so the
+/// header is walked first (<see cref="SevenZipHeaderCheck"/>) and one that declares more than the limits allow is
+/// refused before it is read; its entries are counted before any is decompressed. A compressed stream holding a
+/// tar (.tar.gz, .tar.bz2, .tar.xz) is one level of nesting, not two. A compressed stream cut short or corrupt
+/// is not readable: bzip2's and xz's decoders check their own ends, a gzip's trailer is checked here
+/// (<see cref="GzipTrailerCheck"/>).
 /// </remarks>
 internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate, TimeProvider time)
 {
