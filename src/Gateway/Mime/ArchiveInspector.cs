@@ -21,9 +21,12 @@ namespace Gateway.Mime;
 /// nothing is buffered but the sniffed head of each entry, and no entry list is built. Zip and 7z are read
 /// through the directory they keep at their end, so they are first copied where they can be sought (in memory
 /// up to 256 KB, in a temporary file beyond, within the archive byte limit). A zip's central directory is read
-/// lazily, entry by entry; 7z keeps its whole header (the list of its entries) in memory, and its entries are
-/// counted before any is decompressed. A compressed stream holding a tar
-/// (.tar.gz, .tar.bz2, .tar.xz) is one level of nesting, not two.
+/// lazily, entry by entry; SharpCompress keeps a 7z's whole header (the list of its entries) in memory, so the
+/// header is walked first (<see cref="SevenZipHeaderCheck"/>) and one that declares more than the limits allow is
+/// refused before it is read; its entries are counted before any is decompressed. A compressed stream holding a
+/// tar (.tar.gz, .tar.bz2, .tar.xz) is one level of nesting, not two. A compressed stream cut short or corrupt
+/// is not readable: bzip2's and xz's decoders check their own ends, a gzip's trailer is checked here
+/// (<see cref="GzipTrailerCheck"/>).
 /// </remarks>
 internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate, TimeProvider time)
 {
@@ -66,8 +69,10 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
                     ListTar(input, level);
                     break;
                 case "gzip":
-                    using (var reader = GZipReader.OpenReader(input, Options))
-                        ListEntries(reader, level);
+                    // Neither gzip decoder at hand notices a stream cut short: its trailer is checked here.
+                    var tail = new GzipTrailerCheck.Tail(input);
+                    using (var reader = GZipReader.OpenReader(tail, Options))
+                        ListEntries(reader, level, content => new GzipTrailerCheck(content, tail));
                     break;
                 case "bzip2":
                     using (var bzip2 = BZip2Stream.Create(input, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true))
@@ -120,12 +125,12 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         public bool Encrypted { get; set; }
     }
 
-    private void ListEntries(IReader reader, Level level)
+    private void ListEntries(IReader reader, Level level, Func<Stream, Stream>? check = null)
     {
         _readers.Add(reader);
         try
         {
-            ListEntriesOf(reader, level);
+            ListEntriesOf(reader, level, check);
         }
         finally
         {
@@ -133,7 +138,8 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         }
     }
 
-    private void ListEntriesOf(IReader reader, Level level)
+    /// <summary>The entries of a streaming reader; <paramref name="check"/> wraps each one's content when given.</summary>
+    private void ListEntriesOf(IReader reader, Level level, Func<Stream, Stream>? check)
     {
         while (!_stopped && reader.MoveToNextEntry())
         {
@@ -142,7 +148,7 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
             if (!Admit(level, name, entry.IsDirectory, entry.IsEncrypted))
                 continue;
             using var content = reader.OpenEntryStream();
-            ListEntry(content, name, level);
+            ListEntry(check is null ? content : check(content), name, level);
         }
     }
 
@@ -252,6 +258,11 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         // 7z keeps its entry list at the end: it needs seeking, so its bytes are held (within the byte limit).
         using var copy = SeekableCopy(input, level);
         using var stream = copy.OpenRead();
+        // SharpCompress reads the whole header, with lists as long as it declares, before the first entry: the
+        // header is walked first, without building anything (see SevenZipHeaderCheck).
+        if (SevenZipHeaderCheck.Check(stream, limits.MaxArchiveEntries) is { } beyond)
+            Stop($"{level.Name}: {beyond}");
+        stream.Position = 0;
         using var archive = SevenZipArchive.OpenArchive(stream, Options);
         var count = 0;
         foreach (var entry in archive.Entries)

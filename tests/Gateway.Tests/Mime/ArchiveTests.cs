@@ -87,6 +87,58 @@ public class ArchiveTests
         Assert.All(violations, v => Assert.True(v.Length <= 300));
     }
 
+    /// <summary>
+    /// A compressed stream cut short, in the middle or in its trailer, or with a wrong trailer: gzip's decoders
+    /// return the bytes they had, so the trailer (CRC-32 and length) is checked; bzip2's and xz's check their own.
+    /// </summary>
+    [Theory]
+    [InlineData("payload.tar.gz")]
+    [InlineData("setup.exe.gz")]
+    [InlineData("payload.tar.bz2")]
+    [InlineData("payload.tar.xz")]
+    public void A_compressed_stream_cut_short_or_with_a_wrong_trailer_is_not_readable(string fixture)
+    {
+        var whole = Fixture(fixture);
+        Assert.Empty(View(null, (fixture, whole)).Violations);
+        var broken = new List<(string How, byte[] Bytes)>
+        {
+            ("cut in the middle", whole[..(whole.Length / 2)]),
+            ("cut in the trailer", whole[..^4]),
+            ("last byte missing", whole[..^1]),
+        };
+        // gzip: CRC-32, length; bzip2: the stream CRC (its last byte may be padding bits); xz: the stream footer.
+        foreach (var at in new[] { 8, 4, 2 })
+        {
+            var flipped = (byte[])whole.Clone();
+            flipped[^at] ^= 0x01;
+            broken.Add(($"byte -{at} flipped", flipped));
+        }
+        foreach (var (how, bytes) in broken)
+        {
+            var violations = View(null, (fixture, bytes)).Violations;
+            Assert.True(violations.Any(v => v.StartsWith($"{fixture}: not a readable", StringComparison.Ordinal)),
+                $"{fixture} {how}: {string.Join(" | ", violations.DefaultIfEmpty("no violation"))}");
+        }
+    }
+
+    [Fact]
+    public void A_gzip_with_bytes_after_its_trailer_or_a_second_member_is_not_readable()
+    {
+        var whole = Fixture("setup.exe.gz");
+        Assert.NotEmpty(View(null, ("setup.exe.gz", [.. whole, .. "junk"u8])).Violations);
+        Assert.NotEmpty(View(null, ("setup.exe.gz", [.. whole, .. Gzip("hidden"u8.ToArray())])).Violations);
+        Assert.Empty(View(null, ("empty.gz", Gzip([]))).Violations);
+    }
+
+    [Fact]
+    public void A_tar_cut_inside_an_entry_is_not_readable()
+    {
+        var whole = Fixture("payload.tar");
+        var cut = whole[..(3 * 512 + 60)];
+        var violations = View(null, ("payload.tar", cut)).Violations;
+        Assert.True(violations.Any(v => v.StartsWith("payload.tar: not a readable tar archive", StringComparison.Ordinal)), string.Join(" | ", violations.DefaultIfEmpty("no violation")));
+    }
+
     /// <summary>A gzip bomb: declared sizes play no part, the bytes coming out are counted.</summary>
     [Fact]
     public void A_gzip_bomb_is_stopped_by_the_ratio_and_by_the_byte_limit()
