@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
 using MimeKit;
 
 namespace Gateway.Detection.Bayes;
@@ -125,9 +124,9 @@ public sealed class BayesTokenizer(BayesLimits limits)
             if (AddedOnDelivery(name))
                 continue;
             sink.Add("h:" + name);
-            // The order of the headers the sending software writes (Received and the trace headers above the first
-            // of the others left out): mailers, list servers and spamware each have their own.
-            if (name is not ("received" or "return-path"))
+            // The order of the headers the sending software writes (Return-Path, written on delivery, left out):
+            // mailers, list servers and spamware each have their own.
+            if (name != "return-path")
             {
                 if (count <= 40)
                     sink.Add("ho:" + previousName + ">" + name);
