@@ -5,7 +5,7 @@ namespace Gateway.Mime;
 /// with the running total: where archive limits are checked on bytes as they really come out of a
 /// decompressor, whatever an archive's headers declare. The callback throws to stop the reading.
 /// </summary>
-internal sealed class CountingStream(Stream inner, Action<long, int>? onRead = null) : Stream
+internal sealed class CountingStream(Stream inner, Action<long, int>? onRead = null) : ReadOnlyForwardStream
 {
     public long Count { get; private set; }
 
@@ -25,13 +25,5 @@ internal sealed class CountingStream(Stream inner, Action<long, int>? onRead = n
         return Read(one) == 0 ? -1 : one[0];
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => Count; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

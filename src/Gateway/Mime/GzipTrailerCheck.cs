@@ -17,7 +17,7 @@ namespace Gateway.Mime;
 /// decoder read ahead do not matter. A stream of several gzip members (rare in mail; the reader lists only the
 /// first) fails the check too, as does one with bytes after its trailer.
 /// </remarks>
-internal sealed class GzipTrailerCheck(Stream decompressed, GzipTrailerCheck.Tail input) : Stream
+internal sealed class GzipTrailerCheck(Stream decompressed, GzipTrailerCheck.Tail input) : ReadOnlyForwardStream
 {
     private readonly Crc32 _crc = new();
     private long _length;
@@ -51,18 +51,10 @@ internal sealed class GzipTrailerCheck(Stream decompressed, GzipTrailerCheck.Tai
             throw new InvalidDataException("the gzip stream is cut short or corrupt: its last 8 bytes are not the CRC-32 and length of its content");
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => _length; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <summary>The compressed input, passed through, keeping its last 8 bytes.</summary>
-    internal sealed class Tail(Stream inner) : Stream
+    internal sealed class Tail(Stream inner) : ReadOnlyForwardStream
     {
         private readonly byte[] _last = new byte[8];
 
@@ -97,14 +89,6 @@ internal sealed class GzipTrailerCheck(Stream decompressed, GzipTrailerCheck.Tai
             }
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
         public override long Position { get => Count; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -4,7 +4,7 @@ namespace Gateway.Mime;
 /// A read-only, forward-only stream that gives back bytes already read (a sniffed head) before the rest of
 /// its source: the way to hand a partly read entry on to an archive reader without copying it.
 /// </summary>
-internal sealed class PrefixedStream(byte[] prefix, int prefixLength, Stream rest) : Stream
+internal sealed class PrefixedStream(byte[] prefix, int prefixLength, Stream rest) : ReadOnlyForwardStream
 {
     private int _position;
 
@@ -22,13 +22,4 @@ internal sealed class PrefixedStream(byte[] prefix, int prefixLength, Stream res
         return rest.Read(buffer);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -474,7 +474,7 @@ internal static class SevenZipHeaderCheck
     }
 
     /// <summary>At most <paramref name="length"/> bytes of <paramref name="inner"/>: a stored header.</summary>
-    private sealed class BoundedStream(Stream inner, long length) : Stream
+    private sealed class BoundedStream(Stream inner, long length) : ReadOnlyForwardStream
     {
         private long _left = length;
 
@@ -485,15 +485,6 @@ internal static class SevenZipHeaderCheck
             return n;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private sealed class LimitException(string message) : Exception(message);
