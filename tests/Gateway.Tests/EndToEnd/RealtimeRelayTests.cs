@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Tests.Support;
@@ -12,25 +11,6 @@ namespace Gateway.Tests.EndToEnd;
 /// </summary>
 public class RealtimeRelayTests
 {
-    private sealed class Records : ITransactionSink
-    {
-        private readonly ConcurrentQueue<TransactionRecord> _records = new();
-        private readonly SemaphoreSlim _added = new(0);
-
-        public void Record(TransactionRecord record)
-        {
-            _records.Enqueue(record);
-            _added.Release();
-        }
-
-        public async Task<TransactionRecord> NextAsync()
-        {
-            Assert.True(await _added.WaitAsync(TimeSpan.FromSeconds(20)), "no transaction recorded");
-            Assert.True(_records.TryDequeue(out var record));
-            return record;
-        }
-    }
-
     [Theory]
     [InlineData("550 5.1.1 <nobody@example.test>: user unknown", "550 5.1.1 <nobody@example.test>: user unknown")]
     [InlineData("452 4.2.2 Mailbox full\u0007", "452 4.2.2 Mailbox full")]
@@ -39,7 +19,7 @@ public class RealtimeRelayTests
     {
         await using var upstream = new FakeUpstream { RcptReply = r => r.StartsWith("nobody", StringComparison.Ordinal) ? upstreamReply : null };
         await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
-        var records = new Records();
+        var records = new RecordProbe();
         gateway.Server.Transactions.Add(records);
         await using var c = await RawSmtpClient.ConnectAsync(gateway.Port);
         await c.ReadReplyAsync();

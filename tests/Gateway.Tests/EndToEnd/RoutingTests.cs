@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Tests.Support;
@@ -12,25 +11,6 @@ namespace Gateway.Tests.EndToEnd;
 /// </summary>
 public class RoutingTests
 {
-    private sealed class Records : ITransactionSink
-    {
-        private readonly ConcurrentQueue<TransactionRecord> _records = new();
-        private readonly SemaphoreSlim _added = new(0);
-
-        public void Record(TransactionRecord record)
-        {
-            _records.Enqueue(record);
-            _added.Release();
-        }
-
-        public async Task<TransactionRecord> NextAsync()
-        {
-            Assert.True(await _added.WaitAsync(TimeSpan.FromSeconds(20)), "no transaction recorded");
-            Assert.True(_records.TryDequeue(out var record));
-            return record;
-        }
-    }
-
     private static string Yaml(string a, string b, string recipients, int maxErrors = 1) => $"""
         relay:
           domains: [a.test, b.test]
@@ -72,7 +52,7 @@ public class RoutingTests
         await using var a = new FakeUpstream();
         await using var b = new FakeUpstream();
         await using var gateway = await GatewayHost.StartAsync(Yaml(a.HostPort, b.HostPort, recipients));
-        var records = new Records();
+        var records = new RecordProbe();
         gateway.Server.Transactions.Add(records);
         await using var c = await OpenAsync(gateway);
 
@@ -101,7 +81,7 @@ public class RoutingTests
         await using var b = new FakeUpstream();
         // limits.max_errors: 1: were the 452 counted as an error, the session would be closed at the next command.
         await using var gateway = await GatewayHost.StartAsync(Yaml(a.HostPort, b.HostPort, recipients));
-        var records = new Records();
+        var records = new RecordProbe();
         gateway.Server.Transactions.Add(records);
         await using var c = await OpenAsync(gateway);
 

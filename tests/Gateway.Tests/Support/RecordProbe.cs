@@ -12,14 +12,26 @@ public sealed class RecordProbe : ITransactionSink
     private readonly ConcurrentQueue<TransactionRecord> _records = new();
     private readonly List<(Func<TransactionRecord, bool> Match, TaskCompletionSource<TransactionRecord> Done)> _waiters = [];
     private readonly Lock _gate = new();
+    private readonly ConcurrentQueue<TransactionRecord> _unread = new();
+    private readonly SemaphoreSlim _added = new(0);
 
     public void Record(TransactionRecord record)
     {
         lock (_gate)
         {
             _records.Enqueue(record);
+            _unread.Enqueue(record);
             _waiters.RemoveAll(w => w.Match(record) && w.Done.TrySetResult(record));
         }
+        _added.Release();
+    }
+
+    /// <summary>The records one after the other, in the order they went by.</summary>
+    public async Task<TransactionRecord> NextAsync()
+    {
+        Assert.True(await _added.WaitAsync(TimeSpan.FromSeconds(20)), "no transaction recorded");
+        Assert.True(_unread.TryDequeue(out var record));
+        return record;
     }
 
     public Task<TransactionRecord> WaitForAsync(Func<TransactionRecord, bool> match)
