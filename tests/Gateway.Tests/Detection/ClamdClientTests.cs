@@ -187,16 +187,7 @@ public static class Archives
         try
         {
             File.WriteAllBytes(Path.Combine(directory.FullName, name), content);
-            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("7z", ["a", "-bd", "-bso0", "-t" + type, "out", name])
-            {
-                WorkingDirectory = directory.FullName,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var error = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, "7z failed: " + error.Result);
+            Programs.Run("7z", ["a", "-bd", "-bso0", "-t" + type, "out", name], workingDirectory: directory.FullName);
             return File.ReadAllBytes(Directory.GetFiles(directory.FullName, "out*").Single());
         }
         finally

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.IO.Hashing;
 using Gateway.Mime;
+using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Mime;
 
@@ -125,17 +125,8 @@ public class ArchiveMemoryTests
                 for (var i = d * 1000; i < Math.Min(count, (d + 1) * 1000); i++)
                     File.WriteAllBytes(Path.Combine(sub, $"f{i}.txt"), content);
             }
-            var info = new ProcessStartInfo("7z", ["a", "-bd", "-bso0", "-t7z", "many.7z", "d/*"])
-            {
-                WorkingDirectory = dir.FullName,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var process = Process.Start(info) ?? throw new InvalidOperationException("7z (Debian's p7zip-full) is needed: scripts/test installs it");
-            var errors = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"7z failed: {errors.Result}");
+            // 7z is Debian's p7zip-full, which scripts/test installs.
+            Programs.Run("7z", ["a", "-bd", "-bso0", "-t7z", "many.7z", "d/*"], TimeSpan.FromMinutes(5), dir.FullName);
             return File.ReadAllBytes(Path.Combine(dir.FullName, "many.7z"));
         }
         finally

@@ -165,23 +165,7 @@ public sealed class PostfixServer : IDisposable
     /// <summary>The instance's mail log (for failure messages).</summary>
     public string Log() => File.Exists(MailLog) ? File.ReadAllText(MailLog) : "(no mail log)";
 
-    private static string Run(string file, IReadOnlyList<string> arguments)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{file} did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} did not finish in 60 s");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {output.Result}{errors.Result}");
-        return output.Result;
-    }
+    private static string Run(string file, IReadOnlyList<string> arguments) => Programs.Run(file, arguments);
 
     /// <summary>Stops the master (and with it every Postfix process of this instance), waits for it to go, removes the directory.</summary>
     public void Dispose()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
@@ -80,22 +79,7 @@ public sealed class PostgresServer : IDisposable
             Run(path, arguments);
     }
 
-    private static void Run(string file, IReadOnlyList<string> arguments)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{file} did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} did not finish in 120 s");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {output.Result}{errors.Result}");
-    }
+    private static void Run(string file, IReadOnlyList<string> arguments) => Programs.Run(file, arguments, TimeSpan.FromSeconds(120));
 
     /// <summary>Debian keeps the server's programs in /usr/lib/postgresql/VERSION/bin, outside PATH.</summary>
     private static string FindBinaries()
