@@ -19,5 +19,11 @@ public sealed record AdminConfig(IReadOnlyList<IPEndPoint> Listen)
     /// <summary>When failed logins lock a user name or a client address out.</summary>
     public WebConsole.LockoutPolicy Lockout { get; init; } = WebConsole.LockoutPolicy.Default;
 
+    /// <summary>
+    /// Where the web console keeps the keys of its session cookies and antiforgery tokens (admin.keys); null: in
+    /// memory only, so that a restart logs everyone out and each gateway of a fleet has its own.
+    /// </summary>
+    public string? KeysDirectory { get; init; }
+
     public bool ConsoleEnabled => Users.Count > 0;
 }

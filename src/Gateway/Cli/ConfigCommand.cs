@@ -102,6 +102,7 @@ public static class ConfigCommand
             yield return ("admin.users", console.ConsoleEnabled ? string.Join(", ", console.Users.Select(u => u.Name)) + " (web console on)" : "none (web console off)");
             yield return ("admin.tls", console.Tls is { } adminTls ? $"{adminTls.CertificatePath}, {adminTls.KeyPath}" : "off");
             yield return ("admin.lockout", $"failures {console.Lockout.Failures}, duration {D(console.Lockout.Duration)}, delay {D(console.Lockout.Delay)}");
+            yield return ("admin.keys", console.KeysDirectory ?? "in memory (a restart logs everyone out)");
         }
         yield return ("milter.listen", c.Milter is { } milter ? L(milter.Listen) : "off");
         if (c.Milter is { } m)

@@ -9,7 +9,8 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// The <c>admin</c> section: the HTTP listener for metrics, health and the web console (on when <c>users</c> has
-/// someone), HTTPS with <c>tls</c>, and the login lockout. Absent: no listener.
+/// someone), HTTPS with <c>tls</c>, the login lockout, and where the console's keys are kept (<c>keys</c>).
+/// Absent: no listener.
 /// </summary>
 public static partial class ConfigLoader
 {
@@ -32,8 +33,17 @@ public static partial class ConfigLoader
         var users = ReadAdminUsers(r);
         var tls = ReadAdminTls(r, baseDirectory);
         var lockout = ReadLockout(r);
+        var (keys, keysNode) = r.StringWithNode("keys");
+        if (keys is { Length: 0 })
+            r.Error(keysNode!, "'admin.keys' must name a directory");
         r.RejectUnknownKeys();
-        return new AdminConfig(listen) { Users = users, Tls = tls, Lockout = lockout };
+        return new AdminConfig(listen)
+        {
+            Users = users,
+            Tls = tls,
+            Lockout = lockout,
+            KeysDirectory = string.IsNullOrEmpty(keys) ? null : Path.GetFullPath(keys, baseDirectory),
+        };
     }
 
     private static List<ConsoleUser> ReadAdminUsers(YamlMappingReader r)

@@ -152,6 +152,9 @@ public sealed class GatewayServer : IAsyncDisposable
         Check("server.tls", started.Server.Tls?.ToString() ?? "", next.Server.Tls?.ToString() ?? "");
         Check("milter.listen", string.Join(",", started.Milter?.Listen ?? []), string.Join(",", next.Milter?.Listen ?? []));
         Check("admin.listen", string.Join(",", started.Admin?.Listen ?? []), string.Join(",", next.Admin?.Listen ?? []));
+        Check("admin.tls", started.Admin?.Tls?.ToString() ?? "", next.Admin?.Tls?.ToString() ?? "");
+        Check("admin.lockout", started.Admin?.Lockout.ToString() ?? "", next.Admin?.Lockout.ToString() ?? "");
+        Check("admin.keys", started.Admin?.KeysDirectory ?? "", next.Admin?.KeysDirectory ?? "");
         return changed;
     }
 

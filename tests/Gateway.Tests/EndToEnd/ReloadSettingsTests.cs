@@ -59,4 +59,15 @@ public class ReloadSettingsTests
         await RewriteAsync(gateway, "hostname: mx.test.example\n", "hostname: mx.test.example\nadmin:\n  listen: [\"127.0.0.1:0\"]\n");
         Assert.Contains("admin.listen", await warned);
     }
+
+    [Fact]
+    public async Task A_changed_console_key_directory_is_named_as_needing_a_restart()
+    {
+        await using var gateway = await GatewayHost.StartAsync("admin:\n  listen: [\"127.0.0.1:0\"]\n");
+        var warned = gateway.Logs.WaitForAsync(l => l.Contains("take effect only after a restart"));
+        await RewriteAsync(gateway, "admin:\n  listen: [\"127.0.0.1:0\"]\n", "admin:\n  listen: [\"127.0.0.1:0\"]\n  keys: console-keys\n");
+        var line = await warned;
+        Assert.Contains("admin.keys", line);
+        Assert.DoesNotContain("admin.listen", line);
+    }
 }

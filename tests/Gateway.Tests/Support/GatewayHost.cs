@@ -72,6 +72,13 @@ public sealed class GatewayHost : IAsyncDisposable
         return host;
     }
 
+    /// <summary>Stops the admin listener and starts a new one with the same configuration (as a restart would; new port).</summary>
+    public async Task RestartAdminAsync()
+    {
+        await Admin!.DisposeAsync();
+        Admin = await Gateway.Admin.AdminHost.StartAsync(Config.Admin!, _server, Logs.Factory);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Admin is not null)

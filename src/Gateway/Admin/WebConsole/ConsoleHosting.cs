@@ -34,10 +34,42 @@ public static class ConsoleHosting
         }
     }
 
+    /// <summary>
+    /// The keys that sign session cookies and antiforgery tokens: in memory (a restart logs everyone out), or in
+    /// admin.keys, a directory only the gateway's user can read (mode 0700), so that sessions survive a restart and
+    /// gateways sharing the directory accept each other's. The keys are stored as ASP.NET Core writes them, not
+    /// encrypted (on Linux it has nothing to encrypt them with short of a certificate): the directory's mode is the
+    /// protection, as for the TLS key.
+    /// </summary>
+    private static void AddKeys(IServiceCollection services, AdminConfig config)
+    {
+        var protection = services.AddDataProtection().SetApplicationName("gateway-console");
+        if (config.KeysDirectory is not { } directory)
+        {
+            protection.UseEphemeralDataProtectionProvider();
+            return;
+        }
+        DirectoryInfo info;
+        try
+        {
+            info = Directory.CreateDirectory(directory);
+            if (!OperatingSystem.IsWindows())
+                info.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AdminListenException($"cannot use admin.keys {directory}: {e.Message}", e);
+        }
+        protection.PersistKeysToFileSystem(info);
+        // Said once here rather than as a warning at every start: the keys are not encrypted at rest.
+        services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o =>
+            o.XmlEncryptor = new Microsoft.AspNetCore.DataProtection.XmlEncryption.NullXmlEncryptor());
+    }
+
     public static void AddServices(IServiceCollection services, AdminConfig config, ConsoleEndpoints console)
     {
         var secure = config.Tls is null ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        AddKeys(services, config);
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {
             o.Cookie.Name = SessionCookie;

@@ -185,6 +185,32 @@ public class ConsoleHttpTests
         Assert.Contains("id=\"drift\"", await client.GetStringAsync("/rules"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task With_admin_keys_a_session_outlives_a_restart_of_the_console_and_without_them_it_does_not(bool keys)
+    {
+        await using var site = await ConsoleSite.StartAsync(keys ? "  keys: console-keys\n" : "");
+        var client = site.Client(out var cookies);
+        using (var login = await ConsoleSite.LogInAsync(client, "alice", ConsoleSite.AlicePassword))
+            Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/rules")).StatusCode);
+
+        await site.Gateway.RestartAdminAsync();
+        using var again = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = site.Uri };
+        using var page = await again.GetAsync("/rules");
+
+        Assert.Equal(keys ? HttpStatusCode.OK : HttpStatusCode.Redirect, page.StatusCode);
+        if (keys)
+        {
+            var directory = Path.Combine(site.Gateway.Directory, "console-keys");
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+            Assert.NotEmpty(Directory.GetFiles(directory, "key-*.xml"));
+            Assert.DoesNotContain(site.Gateway.Logs.Lines, l => l.Contains("XML encryptor", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public async Task A_reload_that_removes_a_user_ends_that_users_session_and_the_user_cannot_log_in_again()
     {
