@@ -58,6 +58,16 @@ public static class CheckCommand
     }
 
     /// <summary>Every error as file:line:column, then a count.</summary>
+    /// <summary>The configuration, or null after printing its errors and "<paramref name="suffix"/>" (what did not happen).</summary>
+    public static GatewayConfig? Load(string configPath, TextWriter stderr, string suffix = "")
+    {
+        var result = ConfigLoader.LoadFile(configPath);
+        if (result.IsValid)
+            return result.Config!;
+        PrintErrors(result, configPath, stderr, suffix);
+        return null;
+    }
+
     public static void PrintErrors(ConfigResult result, string configPath, TextWriter stderr, string suffix)
     {
         foreach (var error in result.Errors)

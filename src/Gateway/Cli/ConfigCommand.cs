@@ -11,13 +11,9 @@ public static class ConfigCommand
 {
     public static int Run(string configPath, TextWriter stdout, TextWriter stderr)
     {
-        var result = ConfigLoader.LoadFile(configPath);
-        if (!result.IsValid)
-        {
-            CheckCommand.PrintErrors(result, configPath, stderr, "");
+        if (CheckCommand.Load(configPath, stderr) is not { } config)
             return 1;
-        }
-        foreach (var (key, value) in Settings(result.Config!))
+        foreach (var (key, value) in Settings(config))
             stdout.WriteLine($"{key} = {value}");
         return 0;
     }

@@ -24,12 +24,8 @@ public static class ExplainCommand
 
     public static async Task<int> RunAsync(Options options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var result = ConfigLoader.LoadFile(options.ConfigPath);
-        if (!result.IsValid)
-        {
-            CheckCommand.PrintErrors(result, options.ConfigPath, stderr, "; nothing explained");
+        if (CheckCommand.Load(options.ConfigPath, stderr, "; nothing explained") is not { } config)
             return 1;
-        }
         if (!IPAddress.TryParse(options.ClientIp, out _))
         {
             stderr.WriteLine($"--client-ip: '{options.ClientIp}' is not an IP address");
@@ -56,10 +52,10 @@ public static class ExplainCommand
             return 2;
         }
 
-        var recording = options.RecordDnsFile is null ? null : new Dns.RecordingResolver(options.Dns ?? new Dns.DnsClientResolver(result.Config!.Dns));
+        var recording = options.RecordDnsFile is null ? null : new Dns.RecordingResolver(options.Dns ?? new Dns.DnsClientResolver(config.Dns));
         if (recording is not null)
             options = options with { Dns = recording };
-        var report = await ExplainAsync(result.Config!, options, raw, cancellationToken).ConfigureAwait(false);
+        var report = await ExplainAsync(config, options, raw, cancellationToken).ConfigureAwait(false);
         if (recording is not null)
         {
             try

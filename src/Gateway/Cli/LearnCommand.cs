@@ -21,13 +21,8 @@ public static class LearnCommand
             stderr.WriteLine("learn: give --spam PATH and/or --ham PATH (message files, directories or mbox files)");
             return 2;
         }
-        var result = ConfigLoader.LoadFile(configPath);
-        if (!result.IsValid)
-        {
-            CheckCommand.PrintErrors(result, configPath, stderr, "; nothing learned");
+        if (CheckCommand.Load(configPath, stderr, "; nothing learned") is not { } config)
             return 1;
-        }
-        var config = result.Config!;
         if (BayesSetup.Find(config) is not { } setup)
         {
             stderr.WriteLine($"{configPath}: no 'type: bayes' filter in the pipeline; nothing learned");

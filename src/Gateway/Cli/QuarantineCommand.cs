@@ -17,13 +17,8 @@ public static class QuarantineCommand
 
     public static async Task<int> RunAsync(string configPath, Options options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var result = ConfigLoader.LoadFile(configPath);
-        if (!result.IsValid)
-        {
-            CheckCommand.PrintErrors(result, configPath, stderr, "");
+        if (CheckCommand.Load(configPath, stderr) is not { } config)
             return 1;
-        }
-        var config = result.Config!;
         if (!config.Quarantine.IsConfigured)
         {
             stderr.WriteLine($"{configPath}: no quarantine configured ('quarantine.directory', or 'quarantine.store: database')");

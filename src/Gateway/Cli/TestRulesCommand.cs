@@ -17,13 +17,8 @@ public static class TestRulesCommand
 
     public static async Task<int> RunAsync(string configPath, IReadOnlyList<string>? testFiles, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var result = ConfigLoader.LoadFile(configPath);
-        if (!result.IsValid)
-        {
-            CheckCommand.PrintErrors(result, configPath, stderr, "; no rule tests run");
+        if (CheckCommand.Load(configPath, stderr, "; no rule tests run") is not { } config)
             return 1;
-        }
-        var config = result.Config!;
         var files = testFiles is { Count: > 0 } ? testFiles : DefaultFiles(configPath);
         var errors = new List<ConfigError>();
         var cases = files.SelectMany(f => Load(f, errors)).ToList();

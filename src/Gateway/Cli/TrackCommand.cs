@@ -18,13 +18,8 @@ public static class TrackCommand
 
     public static async Task<int> RunAsync(string configPath, Options options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var result = ConfigLoader.LoadFile(configPath);
-        if (!result.IsValid)
-        {
-            CheckCommand.PrintErrors(result, configPath, stderr, "");
+        if (CheckCommand.Load(configPath, stderr) is not { } config)
             return 1;
-        }
-        var config = result.Config!;
         if (config.Tracking is null)
         {
             stderr.WriteLine($"{configPath}: no 'tracking' section: nothing is recorded");
