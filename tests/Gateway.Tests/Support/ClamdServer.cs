@@ -108,15 +108,7 @@ public sealed class ClamdServer : IDisposable
         if (_process is not { } process)
             return;
         _process = null;
-        try
-        {
-            process.Kill();
-            process.WaitForExit(20_000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        process.Dispose();
+        ServerProcess.Kill(process);
     }
 
     public void Dispose()

@@ -10,6 +10,20 @@ namespace Gateway.Tests.Support;
 /// </summary>
 public static class ServerProcess
 {
+    /// <summary>Kills a server started by <see cref="Start"/> and waits (up to 20 s) until it has gone.</summary>
+    public static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill();
+            process.WaitForExit(20_000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        process.Dispose();
+    }
+
     /// <param name="installHint">What to say when the program is missing ("scripts/test installs it (...)").</param>
     public static Process Start(ProcessStartInfo info, Func<string, bool> isReady, TimeSpan timeout, string installHint)
     {
