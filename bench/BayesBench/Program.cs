@@ -141,8 +141,8 @@ static int CrossValidate(GatewayConfig config, string spamFolder, string hamFold
         var m = BayesMessage.Read(new MemoryStream(bytes), setup.Tokenizer);
         return drop.Length == 0 ? m : m with { Tokens = [.. m.Tokens.Where(t => !drop.Any(d => t.Text.StartsWith(d, StringComparison.Ordinal)))] };
     }
-    var messages = MailFiles.Read(spamFolder, ignored.Add).Select(f => (Spam: true, M: Read(f.Bytes), Html: (BayesMessage?)null, Source: Source(f.Bytes)))
-        .Concat(MailFiles.Read(hamFolder, ignored.Add).Select(f => (Spam: false, M: Read(f.Bytes), Html: HtmlVersion(f.Bytes) is { } h ? Read(h) : null, Source: Source(f.Bytes)))).ToList();
+    var messages = MailFiles.Read(spamFolder, ignored.Add).Select(f => (Spam: true, M: Read(f.Bytes), Html: (BayesMessage?)null, Source: Source(f.Bytes), File: f.Source))
+        .Concat(MailFiles.Read(hamFolder, ignored.Add).Select(f => (Spam: false, M: Read(f.Bytes), Html: HtmlVersion(f.Bytes) is { } h ? Read(h) : null, Source: Source(f.Bytes), File: f.Source))).ToList();
     // BAYES_GROUP: five folds by source (the List-Id, or else the From domain), so that held-out mail comes from
     // lists and senders the classifier never learned from, as new kinds of ham (newsletters) and spam do.
     var grouped = Environment.GetEnvironmentVariable("BAYES_GROUP") is not null;
@@ -184,6 +184,9 @@ static int CrossValidate(GatewayConfig config, string spamFolder, string hamFold
                 }
             }
         }
+        // BAYES_DUMP=FILE: each held-out message's file and probability, to study what other evidence could add.
+        if (Environment.GetEnvironmentVariable("BAYES_DUMP") is { } dump)
+            File.WriteAllLines(dump, results.Select(r => $"{(r.Spam ? "spam" : "ham")}\t{r.P:R}\t{messages[r.Index].File}"));
         var spam = results.Where(r => r.Spam).Select(r => r.P).ToList();
         var listSpam = results.Where(r => r.Spam && messages[r.Index].Source.StartsWith("list:", StringComparison.Ordinal)).Select(r => r.P).ToList();
         Console.WriteLine($"  spam from a mailing list (List-Id): {listSpam.Count(p => p >= 0.99)} of {listSpam.Count} at p >= 0.99; others {spam.Count(p => p >= 0.99) - listSpam.Count(p => p >= 0.99)} of {spam.Count - listSpam.Count}");

@@ -19,8 +19,6 @@ public static class RunCommand
         }
         var config = result.Config!;
         UseInlineSocketCompletions();
-        // Legacy charsets (ISO-2022-JP, windows-125x, KOI8-R...) in MIME need the code pages provider.
-        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
         using var logging = new Logging.GatewayLoggerProvider(config.Logging);
         using var loggerFactory = Logging.GatewayLoggerProvider.CreateFactory(logging);

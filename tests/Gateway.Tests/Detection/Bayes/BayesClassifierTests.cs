@@ -81,6 +81,42 @@ public sealed class BayesTokenizerTests
     }
 
     [Fact]
+    public void Chinese_is_read_as_character_pairs_in_its_legacy_charset_with_the_script_and_the_encoded_word_charset()
+    {
+        var tokenizer = new BayesTokenizer(BayesLimits.Default); // loading the gateway registers the legacy charsets
+        var gb2312 = Encoding.GetEncoding("gb2312");
+        var subject = Convert.ToBase64String(gb2312.GetBytes("免费发票"));
+        var head = Encoding.ASCII.GetBytes($"From: sales@example.cn\r\nSubject: =?GB2312?B?{subject}?=\r\n" +
+            "Content-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+        var body = gb2312.GetBytes("我们公司 提供发票\r\n");
+        var tokens = tokenizer.Tokenize(new MemoryStream([.. head, .. body])).Select(t => t.Text).ToList();
+
+        Assert.Contains("hcs:gb2312", tokens);
+        Assert.Contains("script:han", tokens);
+        Assert.Contains("s:免费", tokens);
+        Assert.Contains("s:费发", tokens);
+        Assert.Contains("我们", tokens);
+        Assert.Contains("公司", tokens);
+        Assert.Contains("发票", tokens);
+        Assert.DoesNotContain("司提", tokens); // a space ends a run
+        Assert.Single(tokens, t => t.StartsWith("script:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Each_writing_system_other_than_latin_is_one_token_and_korean_words_of_two_syllables_count()
+    {
+        var tokens = Tokens("Subject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n안녕 하세요 привет мир café naïve\r\n");
+
+        Assert.Contains("안녕", tokens);
+        Assert.Contains("하세요", tokens);
+        Assert.Contains("script:hangul", tokens);
+        Assert.Contains("привет", tokens);
+        Assert.Contains("script:cyrillic", tokens);
+        Assert.Contains("café", tokens);
+        Assert.Equal(2, tokens.Count(t => t.StartsWith("script:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Html_is_read_as_a_reader_sees_it_inline_tags_and_comments_join_words_and_hidden_text_is_left_out()
     {
         var tokens = Tokens("Subject: s\r\nContent-Type: text/html\r\n\r\n" +
