@@ -130,6 +130,55 @@ public class ArchiveTests
         Assert.Empty(View(null, ("empty.gz", Gzip([]))).Violations);
     }
 
+    /// <summary>
+    /// Zero bytes after the trailer are padding (tape and block-padded tools write it; gzip(1) says "decompression
+    /// OK, trailing zero bytes ignored"): the member is read as without them. The trailer's own zero bytes (the
+    /// high bytes of a short length, all 8 for an empty file) are not mistaken for padding, nor padding for them.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(4093)]
+    [InlineData(10240)]
+    [InlineData(100_000)]
+    public void A_gzip_padded_with_zero_bytes_after_its_trailer_is_read(int padding)
+    {
+        var whole = Fixture("setup.exe.gz");
+        var view = View(null, ("setup.exe.gz", [.. whole, .. new byte[padding]]));
+        Assert.Empty(view.Violations);
+        Assert.Contains(view.Attachments, a => a is { Extension: "exe", SniffedType: "exe", Archive: "setup.exe.gz" });
+        var tarball = View(null, ("payload.tar.gz", [.. Fixture("payload.tar.gz"), .. new byte[padding]]));
+        Assert.Empty(tarball.Violations);
+        Assert.Contains(tarball.Attachments, a => a is { Name: "setup.exe", SniffedType: "exe" });
+        Assert.Empty(View(null, ("empty.gz", [.. Gzip([]), .. new byte[padding]])).Violations);
+    }
+
+    [Fact]
+    public void A_gzip_padded_with_zeros_then_anything_else_or_cut_short_and_padded_is_not_readable()
+    {
+        var whole = Fixture("setup.exe.gz");
+        var broken = new List<(string How, byte[] Bytes)>
+        {
+            ("zeros then a byte", [.. whole, .. new byte[512], 0x01]),
+            ("zeros then junk then zeros", [.. whole, .. new byte[512], .. "junk"u8, .. new byte[512]]),
+            ("zeros then a second member", [.. whole, .. new byte[512], .. Gzip("hidden"u8.ToArray())]),
+            ("a second member then zeros", [.. whole, .. Gzip("hidden"u8.ToArray()), .. new byte[512]]),
+            ("cut in the CRC-32, then zeros", [.. whole[..^6], .. new byte[512]]),
+            ("cut in the middle, then zeros", [.. whole[..(whole.Length / 2)], .. new byte[512]]),
+            ("header only, then zeros", [.. whole[..10], .. new byte[512]]),
+        };
+        var flipped = (byte[])whole.Clone();
+        flipped[^8] ^= 0x01;
+        broken.Add(("CRC-32 flipped, then zeros", [.. flipped, .. new byte[512]]));
+        foreach (var (how, bytes) in broken)
+        {
+            var violations = View(null, ("setup.exe.gz", bytes)).Violations;
+            Assert.True(violations.Any(v => v.StartsWith("setup.exe.gz: not a readable gzip", StringComparison.Ordinal)),
+                $"{how}: {string.Join(" | ", violations.DefaultIfEmpty("no violation"))}");
+        }
+    }
+
     [Fact]
     public void A_tar_cut_inside_an_entry_is_not_readable()
     {
