@@ -82,7 +82,7 @@ public class ConsoleConfigTests
     public void Failures_lock_a_configured_user_and_an_address_until_the_duration_has_passed()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var throttle = new LoginThrottle(new LockoutPolicy(3, TimeSpan.FromMinutes(15), TimeSpan.Zero), time);
+        var throttle = new MemoryLoginCounts(new LockoutPolicy(3, TimeSpan.FromMinutes(15), TimeSpan.Zero), time);
         Assert.Null(throttle.Failed("alice", "192.0.2.1"));
         Assert.Null(throttle.Failed("alice", "192.0.2.2"));
         Assert.Null(throttle.Locked("alice", "192.0.2.3"));
