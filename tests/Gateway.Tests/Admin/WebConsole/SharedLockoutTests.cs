@@ -128,6 +128,28 @@ public sealed class SharedLockoutTests(RedisFixture redis) : IClassFixture<Redis
         Assert.Single(site.Gateway.Logs.Lines, l => l.Contains("console lockout: shared state unavailable", StringComparison.Ordinal));
     }
 
+    /// <summary>A burst of concurrent attempts: each is checked after the one before it was counted, so only the allowed failures are tried.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_burst_of_concurrent_attempts_gets_no_more_tries_than_the_limit(bool shared)
+    {
+        await using var site = await ConsoleSite.StartAsync(Lockout, extra: shared ? State(redis.Server) : "");
+        using var client = site.Client(out _);
+        var token = await ConsoleSite.TokenAsync(client, "/login");
+        var attempts = Enumerable.Range(0, 12).Select(async i =>
+        {
+            using var response = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["csrf"] = token, ["user"] = "alice", ["password"] = $"guess {i}",
+            }));
+            return response.StatusCode;
+        });
+        var answers = await Task.WhenAll(attempts);
+        Assert.Equal(3, answers.Count(a => a == HttpStatusCode.Unauthorized));
+        Assert.Equal(9, answers.Count(a => a == HttpStatusCode.TooManyRequests));
+    }
+
     /// <summary>A client of <paramref name="site"/> whose connections come from <paramref name="source"/> (another loopback address).</summary>
     private static HttpClient From(ConsoleSite site, IPAddress source)
     {
