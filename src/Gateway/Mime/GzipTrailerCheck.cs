@@ -14,8 +14,10 @@ namespace Gateway.Mime;
 /// SharpCompress's GZipReader and .NET's GZipStream both return the bytes they had when the input ends early
 /// (measured with SharpCompress 0.50.9 and .NET 10), and SharpCompress's GZipStream checks the trailer only when
 /// disposed and not at all when nothing came out. The input is read to its end first, so that the bytes the
-/// decoder read ahead do not matter. A stream of several gzip members (rare in mail; the reader lists only the
-/// first) fails the check too, as does one with bytes other than zeros after its trailer. Zero bytes after the
+/// decoder read ahead do not matter. .NET's GZipStream decodes a stream of several gzip members as one content
+/// (as gzip(1) does): its last trailer is then not the CRC-32 of all of them, so such a stream (rare in mail) fails
+/// the check, unless its last 8 bytes are the CRC-32 and length of everything that came out, which was then all
+/// inspected. Bytes other than zeros after the trailer fail it too. Zero bytes after the
 /// trailer are padding, as tape and block-padded tools write it, and gzip(1) accepts it ("decompression OK,
 /// trailing zero bytes ignored"): they are read (4 KB at a time, never kept) and counted, not decompressed. The
 /// padding is bounded by what bounds the input: the message's size, or the archive limits of the archive it is in.
