@@ -46,7 +46,7 @@ public sealed class AdminHost : IAsyncDisposable
         WebConsole.ConsoleEndpoints? console = null;
         if (config.ConsoleEnabled)
         {
-            console = new WebConsole.ConsoleEndpoints(() => server.CurrentConfig, config, new WebConsole.LoginThrottle(config.Lockout, TimeProvider.System),
+            console = new WebConsole.ConsoleEndpoints(() => server.CurrentConfig, config, new WebConsole.LoginThrottle(config.Lockout, TimeProvider.System, () => server.StateStore, loggerFactory.CreateLogger("console")),
                 loggerFactory.CreateLogger("console"), TimeProvider.System);
             WebConsole.ConsoleHosting.AddServices(builder.Services, config, console);
         }

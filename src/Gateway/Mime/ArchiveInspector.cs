@@ -3,7 +3,6 @@ using SharpCompress.Archives.SevenZip;
 using SharpCompress.Compressors.BZip2;
 using SharpCompress.Compressors.Xz;
 using SharpCompress.Readers;
-using SharpCompress.Readers.GZip;
 using SharpCompress.Readers.Rar;
 
 namespace Gateway.Mime;
@@ -26,7 +25,7 @@ namespace Gateway.Mime;
 /// refused before it is read; its entries are counted before any is decompressed. A compressed stream holding a
 /// tar (.tar.gz, .tar.bz2, .tar.xz) is one level of nesting, not two. A compressed stream cut short or corrupt
 /// is not readable: bzip2's and xz's decoders check their own ends, a gzip's trailer is checked here
-/// (<see cref="GzipTrailerCheck"/>).
+/// (<see cref="GzipTrailerCheck"/>). gzip is decoded by .NET's GZipStream, every member of it (see ListGzip).
 /// </remarks>
 internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate, TimeProvider time)
 {
@@ -69,10 +68,7 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
                     ListTar(input, level);
                     break;
                 case "gzip":
-                    // Neither gzip decoder at hand notices a stream cut short: its trailer is checked here.
-                    var tail = new GzipTrailerCheck.Tail(input);
-                    using (var reader = GZipReader.OpenReader(tail, Options))
-                        ListEntries(reader, level, content => new GzipTrailerCheck(content, tail));
+                    ListGzip(input, level);
                     break;
                 case "bzip2":
                     using (var bzip2 = BZip2Stream.Create(input, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true))
@@ -178,6 +174,31 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
     {
         level.Entries = 1;
         ListEntry(decompressed, DefaultMemberName(level.Name), level);
+    }
+
+    /// <summary>
+    /// gzip through .NET's GZipStream, which decodes every member in turn as gzip(1) and 7-Zip do, so that what is
+    /// listed is what they extract: SharpCompress's GZipReader decodes only the first member, and a second one
+    /// followed by a copy of the first one's trailer went unseen. Neither notices a stream cut short: the trailer
+    /// is checked here (<see cref="GzipTrailerCheck"/>). The member is named by its header (<see cref="GzipHeader"/>),
+    /// else after the stream without its extension.
+    /// </summary>
+    private void ListGzip(CountingStream input, Level level)
+    {
+        var tail = new GzipTrailerCheck.Tail(input);
+        var head = System.Buffers.ArrayPool<byte>.Shared.Rent(GzipHeader.MaxLength);
+        try
+        {
+            var length = tail.ReadAtLeast(head.AsSpan(0, GzipHeader.MaxLength), GzipHeader.MaxLength, throwOnEndOfStream: false);
+            var name = GzipHeader.FileName(head.AsSpan(0, length));
+            using var gzip = new GZipStream(new PrefixedStream(head, length, tail), CompressionMode.Decompress, leaveOpen: true);
+            level.Entries = 1;
+            ListEntry(new GzipTrailerCheck(gzip, tail), name ?? DefaultMemberName(level.Name), level);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(head);
+        }
     }
 
     /// <summary>

@@ -114,13 +114,21 @@ public sealed class RedisStateStore : IStateStore, Admin.IReadinessCheck
         return new GreylistDecision((GreylistStatus)(long)result[0], TimeSpan.FromMilliseconds((long)result[1]));
     }
 
-    /// <summary>Runs a script (by its SHA-1 once Redis knows it) within the timeout; any failure is a <see cref="StateUnavailableException"/>.</summary>
-    private async Task<RedisResult> EvaluateAsync(string script, string key, RedisValue[] arguments, CancellationToken cancellationToken)
+    private Task<RedisResult> EvaluateAsync(string script, string key, RedisValue[] arguments, CancellationToken cancellationToken) =>
+        EvaluateAsync(script, [key], arguments, cancellationToken);
+
+    /// <summary>
+    /// Runs a script (by its SHA-1 once Redis knows it) over <paramref name="keys"/> (each put after the key prefix)
+    /// within the timeout; any failure is a <see cref="StateUnavailableException"/>. Also used by the web console's
+    /// lockout (<see cref="Admin.WebConsole.RedisLoginCounts"/>), so that it shares this connection and prefix.
+    /// </summary>
+    internal async Task<RedisResult> EvaluateAsync(string script, string[] keys, RedisValue[] arguments, CancellationToken cancellationToken)
     {
         try
         {
             var connection = await _connection.WaitAsync(_config.Timeout, cancellationToken).ConfigureAwait(false);
-            var result = await connection.GetDatabase().ScriptEvaluateAsync(script, [_config.KeyPrefix + key], arguments)
+            var prefixed = Array.ConvertAll(keys, k => (RedisKey)(_config.KeyPrefix + k));
+            var result = await connection.GetDatabase().ScriptEvaluateAsync(script, prefixed, arguments)
                 .WaitAsync(_config.Timeout, cancellationToken).ConfigureAwait(false);
             Up();
             return result;

@@ -130,6 +130,109 @@ public class ArchiveTests
         Assert.Empty(View(null, ("empty.gz", Gzip([]))).Violations);
     }
 
+    /// <summary>
+    /// Zero bytes after the trailer are padding (tape and block-padded tools write it; gzip(1) says "decompression
+    /// OK, trailing zero bytes ignored"): the member is read as without them. The trailer's own zero bytes (the
+    /// high bytes of a short length, all 8 for an empty file) are not mistaken for padding, nor padding for them.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(4093)]
+    [InlineData(10240)]
+    [InlineData(100_000)]
+    public void A_gzip_padded_with_zero_bytes_after_its_trailer_is_read(int padding)
+    {
+        var whole = Fixture("setup.exe.gz");
+        var view = View(null, ("setup.exe.gz", [.. whole, .. new byte[padding]]));
+        Assert.Empty(view.Violations);
+        Assert.Contains(view.Attachments, a => a is { Extension: "exe", SniffedType: "exe", Archive: "setup.exe.gz" });
+        var tarball = View(null, ("payload.tar.gz", [.. Fixture("payload.tar.gz"), .. new byte[padding]]));
+        Assert.Empty(tarball.Violations);
+        Assert.Contains(tarball.Attachments, a => a is { Name: "setup.exe", SniffedType: "exe" });
+        Assert.Empty(View(null, ("empty.gz", [.. Gzip([]), .. new byte[padding]])).Violations);
+    }
+
+    [Fact]
+    public void A_gzip_padded_with_zeros_then_anything_else_or_cut_short_and_padded_is_not_readable()
+    {
+        var whole = Fixture("setup.exe.gz");
+        var broken = new List<(string How, byte[] Bytes)>
+        {
+            ("zeros then a byte", [.. whole, .. new byte[512], 0x01]),
+            ("zeros then junk then zeros", [.. whole, .. new byte[512], .. "junk"u8, .. new byte[512]]),
+            ("zeros then a second member", [.. whole, .. new byte[512], .. Gzip("hidden"u8.ToArray())]),
+            ("a second member then zeros", [.. whole, .. Gzip("hidden"u8.ToArray()), .. new byte[512]]),
+            ("cut in the CRC-32, then zeros", [.. whole[..^6], .. new byte[512]]),
+            ("cut in the middle, then zeros", [.. whole[..(whole.Length / 2)], .. new byte[512]]),
+            ("header only, then zeros", [.. whole[..10], .. new byte[512]]),
+        };
+        var flipped = (byte[])whole.Clone();
+        flipped[^8] ^= 0x01;
+        broken.Add(("CRC-32 flipped, then zeros", [.. flipped, .. new byte[512]]));
+        foreach (var (how, bytes) in broken)
+        {
+            var violations = View(null, ("setup.exe.gz", bytes)).Violations;
+            Assert.True(violations.Any(v => v.StartsWith("setup.exe.gz: not a readable gzip", StringComparison.Ordinal)),
+                $"{how}: {string.Join(" | ", violations.DefaultIfEmpty("no violation"))}");
+        }
+    }
+
+    /// <summary>
+    /// gzip(1) and 7-Zip extract every member of a gzip stream: a second member (an executable) after a harmless
+    /// first one, followed by a copy of the first one's trailer so that the stream seems to end with it, is not
+    /// passed as the harmless file. Every member is decoded, and the trailer checked against all of them.
+    /// </summary>
+    [Fact]
+    public void A_second_gzip_member_behind_a_copy_of_the_first_trailer_is_not_hidden()
+    {
+        var first = Gzip("hello"u8.ToArray());
+        var hidden = Gzip(TestFiles.WindowsExecutable());
+        var view = View(null, ("readme.txt.gz", [.. first, .. hidden, .. first[^8..]]));
+        Assert.Contains(view.Violations, v => v.StartsWith("readme.txt.gz: not a readable gzip", StringComparison.Ordinal));
+        Assert.DoesNotContain(view.Attachments, a => a is { Name: "readme.txt", SniffedType: "unknown" });
+    }
+
+    /// <summary>The member is named by the gzip header (FNAME), as 7-Zip and gzip -N name what they extract.</summary>
+    [Fact]
+    public void A_gzip_member_is_named_by_its_header_and_a_header_too_long_to_read_is_not_readable()
+    {
+        var script = "WScript.Echo('hi');"u8.ToArray();
+        var named = View(null, ("report.txt.gz", GzipWithHeader(script, extra: 100, name: "invoice.js")));
+        Assert.Empty(named.Violations);
+        Assert.Contains(named.Attachments, a => a is { Name: "invoice.js", Extension: "js", Archive: "report.txt.gz" });
+        Assert.Contains(View(null, ("report.txt.gz", GzipWithHeader(script, extra: 0, name: null))).Attachments, a => a is { Name: "report.txt", Archive: "report.txt.gz" });
+        // An extra field that pushes the name past what is read: refused rather than named after the attachment.
+        var pushed = View(null, ("report.txt.gz", GzipWithHeader(script, extra: 5000, name: "invoice.js")));
+        Assert.Contains(pushed.Violations, v => v.StartsWith("report.txt.gz: not a readable gzip", StringComparison.Ordinal));
+    }
+
+    /// <summary>A gzip member written field by field (RFC 1952), with an extra field of <paramref name="extra"/> bytes and a name.</summary>
+    private static byte[] GzipWithHeader(byte[] content, int extra, string? name)
+    {
+        using var ms = new MemoryStream();
+        var flags = (byte)((extra > 0 ? 0x04 : 0) | (name is null ? 0 : 0x08));
+        ms.Write([0x1F, 0x8B, 8, flags, 0, 0, 0, 0, 0, 3]);
+        if (extra > 0)
+        {
+            ms.Write([(byte)extra, (byte)(extra >> 8)]);
+            ms.Write(new byte[extra]);
+        }
+        if (name is not null)
+        {
+            ms.Write(System.Text.Encoding.Latin1.GetBytes(name));
+            ms.WriteByte(0);
+        }
+        using (var deflate = new DeflateStream(ms, CompressionLevel.Optimal, leaveOpen: true))
+            deflate.Write(content);
+        Span<byte> trailer = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer, System.IO.Hashing.Crc32.HashToUInt32(content));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], (uint)content.Length);
+        ms.Write(trailer);
+        return ms.ToArray();
+    }
+
     [Fact]
     public void A_tar_cut_inside_an_entry_is_not_readable()
     {

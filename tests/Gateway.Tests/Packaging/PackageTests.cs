@@ -89,6 +89,29 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
         Assert.Contains("directory: /var/lib/gateway/quarantine", yaml);
     }
 
+    /// <summary>
+    /// The commented admin section, once uncommented, keeps the console's session keys under /var/lib/gateway
+    /// (writable by the service), and the package makes that directory the gateway user's own with mode 0700 (the
+    /// gateway also makes it 0700 at start: ConsoleHttpTests).
+    /// </summary>
+    [Fact]
+    public void The_commented_admin_section_keeps_its_keys_under_var_lib_gateway_in_a_directory_made_0700()
+    {
+        var binary = Path.Combine(package.Root, "usr", "lib", "gateway", "gateway");
+        var packaged = Path.Combine(package.Root, "etc", "gateway", "gateway.yaml");
+        var on = Path.Combine(package.Root, "etc", "gateway", "admin-on.yaml");
+        File.WriteAllText(on, Admin.WebConsole.ConsoleConfigTests.UncommentAdmin(File.ReadAllText(packaged),
+            Gateway.Admin.WebConsole.PasswordHash.Create("pw", Gateway.Admin.WebConsole.PasswordHash.MinIterations).ToString()));
+
+        var check = PackageFixture.Run(binary, "check", "--config", on);
+        Assert.True(check.Exit == 0, check.Output);
+        var config = PackageFixture.Run(binary, "config", "--config", on);
+        Assert.Contains("admin.keys = /var/lib/gateway/admin-keys", config.Output);
+
+        var postinst = PackageFixture.Run("dpkg-deb", "-I", package.Deb, "postinst").Output;
+        Assert.Contains("install -d -o gateway -g gateway -m 0700 /var/lib/gateway/admin-keys", postinst);
+    }
+
     [Fact]
     public void The_unit_runs_unprivileged_on_port_25_reloads_with_sighup_and_may_write_only_its_directories()
     {

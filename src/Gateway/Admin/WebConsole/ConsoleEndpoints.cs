@@ -103,33 +103,42 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         var password = form["password"].ToString();
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var user = name.Length <= 64 && password.Length <= 1024 ? Users.FirstOrDefault(u => u.Name == name) : null;
-        if (throttle.Locked(user?.Name, address) is { } locked)
+        // The lock is checked, the password verified and a failure counted one attempt at a time: a burst of
+        // concurrent attempts cannot all pass the check before the first of them is counted.
+        string? locked, nowLocked = null;
+        var ok = false;
+        await _verify.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            locked = await throttle.LockedAsync(user?.Name, address, context.RequestAborted).ConfigureAwait(false);
+            if (locked is null)
+            {
+                ok = (user?.PasswordHash ?? _decoy).Verify(password) && user is not null;
+                // Counted whatever the client does now: an attempt abandoned while it is counted still counts.
+                if (!ok)
+                    nowLocked = await throttle.FailedAsync(user?.Name, address, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _verify.Release();
+        }
+        if (locked is not null)
         {
             logger.LogWarning("console login refused user={User} client={Client}: {What} locked out after repeated failures", name, address, locked);
             await Task.Delay(throttle.Policy.Delay, time, context.RequestAborted).ConfigureAwait(false);
             await LoginPageAsync(context, "Too many failed logins: try again later.", 429).ConfigureAwait(false);
             return;
         }
-        bool ok;
-        await _verify.WaitAsync(context.RequestAborted).ConfigureAwait(false);
-        try
-        {
-            ok = (user?.PasswordHash ?? _decoy).Verify(password) && user is not null;
-        }
-        finally
-        {
-            _verify.Release();
-        }
         if (!ok)
         {
-            var nowLocked = throttle.Failed(user?.Name, address);
             logger.LogWarning("console login failed user={User} client={Client}{Locked}", name, address,
                 nowLocked is null ? "" : $"; {nowLocked} locked out for {throttle.Policy.Duration}");
             await Task.Delay(throttle.Policy.Delay, time, context.RequestAborted).ConfigureAwait(false);
             await LoginPageAsync(context, "Wrong user name or password.", 401).ConfigureAwait(false);
             return;
         }
-        throttle.Succeeded(user!.Name, address);
+        await throttle.SucceededAsync(user!.Name, address, context.RequestAborted).ConfigureAwait(false);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name), new Claim(StampClaim, user.PasswordHash.Stamp)], CookieAuthenticationDefaults.AuthenticationScheme);
         await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity)).ConfigureAwait(false);
         logger.LogInformation("console login user={User} client={Client}", user.Name, address);

@@ -1,95 +1,84 @@
+using Gateway.State;
+using Microsoft.Extensions.Logging;
+
 namespace Gateway.Admin.WebConsole;
 
 /// <summary>
-/// Counts failed logins per user name and per client address, in memory (each gateway its own). Past
-/// <see cref="LockoutPolicy.Failures"/> failures within <see cref="LockoutPolicy.Duration"/>, the name or the address
-/// is refused, right password or not, until the duration has passed since the last failure that locked it.
-/// Only configured user names are counted by name (a flood of made-up names cannot grow the table); every address is.
-/// At most <see cref="MaxEntries"/> addresses and names are kept: past it, those not locked are forgotten first.
+/// The web console's lockout (see <see cref="MemoryLoginCounts"/> for what it counts and when it locks). With
+/// <c>state.backend: memory</c> each gateway counts on its own, in memory. With <c>state.backend: redis</c> the counts
+/// and locks are in that Redis (<see cref="RedisLoginCounts"/>), shared by every gateway using it, so that a fleet
+/// behind one load balancer locks a name out after the same number of failures as one gateway does.
 /// </summary>
-public sealed class LoginThrottle(LockoutPolicy policy, TimeProvider time)
+/// <remarks>
+/// The store is asked for at each attempt (<paramref name="state"/>), so a reload that changes <c>state</c> applies
+/// at the next login. Every failure is also counted in memory. When Redis does not answer within
+/// <c>state.redis.timeout</c>, that attempt is decided by the memory counts, so an outage never opens the login page
+/// to unlimited tries (nor closes it: <c>on_backend_error</c> is for mail, not for the console); one warning is
+/// logged when an outage starts and one line when it ends.
+/// </remarks>
+public sealed class LoginThrottle(LockoutPolicy policy, TimeProvider time, Func<IStateStore?> state, ILogger logger)
 {
-    public const int MaxEntries = 10_000;
+    private readonly MemoryLoginCounts _memory = new(policy, time);
+    private RedisLoginCounts? _shared;
+    private int _down;
 
-    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
+    /// <summary>Memory only (one gateway alone).</summary>
+    public LoginThrottle(LockoutPolicy policy, TimeProvider time, ILogger logger) : this(policy, time, () => null, logger)
+    {
+    }
 
     public LockoutPolicy Policy => policy;
 
     /// <summary>Why <paramref name="user"/> from <paramref name="address"/> may not try now ("user", "address"), or null.</summary>
-    public string? Locked(string? user, string address)
+    public async Task<string?> LockedAsync(string? user, string address, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        lock (_gate)
-        {
-            if (user is not null && IsLocked(UserKey(user), now))
-                return "user";
-            return IsLocked(AddressKey(address), now) ? "address" : null;
-        }
+        if (_memory.Locked(user, address) is { } locked)
+            return locked;
+        return Shared() is { } shared ? await TryAsync(shared, s => s.LockedAsync(user, address, cancellationToken), null).ConfigureAwait(false) : null;
     }
 
     /// <summary>Counts a failure; returns what it locked ("user", "address", or null for nothing new).</summary>
     /// <param name="user">The name tried, when it is a configured user; null otherwise.</param>
-    public string? Failed(string? user, string address)
+    public async Task<string?> FailedAsync(string? user, string address, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        lock (_gate)
-        {
-            if (_entries.Count >= MaxEntries)
-                Trim(now);
-            string? locked = null;
-            if (Count(AddressKey(address), now))
-                locked = "address";
-            if (user is not null && Count(UserKey(user), now))
-                locked = "user";
-            return locked;
-        }
+        var locally = _memory.Failed(user, address);
+        return Shared() is { } shared ? await TryAsync(shared, s => s.FailedAsync(user, address, cancellationToken), locally).ConfigureAwait(false) : locally;
     }
 
     /// <summary>A successful login forgets that name's and that address's failures.</summary>
-    public void Succeeded(string user, string address)
+    public async Task SucceededAsync(string user, string address, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        _memory.Succeeded(user, address);
+        if (Shared() is { } shared)
+            await TryAsync(shared, async s => { await s.SucceededAsync(user, address, cancellationToken).ConfigureAwait(false); return (string?)null; }, null).ConfigureAwait(false);
+    }
+
+    /// <summary>The Redis counts when the current state store is Redis; null for memory.</summary>
+    private RedisLoginCounts? Shared()
+    {
+        if (state() is not RedisStateStore store)
+            return null;
+        var shared = Volatile.Read(ref _shared);
+        if (shared?.Store != store)
+            Volatile.Write(ref _shared, shared = new RedisLoginCounts(store, policy, time));
+        return shared;
+    }
+
+    /// <summary>Redis's answer, or <paramref name="fallback"/> (the memory counts' answer) when it gives none.</summary>
+    private async Task<string?> TryAsync(RedisLoginCounts shared, Func<RedisLoginCounts, Task<string?>> operation, string? fallback)
+    {
+        try
         {
-            _entries.Remove(UserKey(user));
-            _entries.Remove(AddressKey(address));
+            var answer = await operation(shared).ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _down, 0) == 1)
+                logger.LogInformation("console lockout: {Backend} available again; failed logins are counted there", shared.Store.Description);
+            return answer ?? fallback;
         }
-    }
-
-    private static string UserKey(string user) => "u:" + user;
-
-    private static string AddressKey(string address) => "a:" + address;
-
-    private bool IsLocked(string key, DateTimeOffset now) => _entries.TryGetValue(key, out var e) && e.LockedUntil > now;
-
-    /// <returns>true when this failure locks the key.</returns>
-    private bool Count(string key, DateTimeOffset now)
-    {
-        if (!_entries.TryGetValue(key, out var e))
-            _entries[key] = e = new Entry();
-        while (e.Failures.Count > 0 && e.Failures.Peek() <= now - policy.Duration)
-            e.Failures.Dequeue();
-        e.Failures.Enqueue(now);
-        if (e.Failures.Count < policy.Failures)
-            return false;
-        var wasLocked = e.LockedUntil > now;
-        e.LockedUntil = now + policy.Duration;
-        return !wasLocked;
-    }
-
-    private void Trim(DateTimeOffset now)
-    {
-        foreach (var (key, e) in _entries.Where(p => p.Value.LockedUntil <= now && (p.Value.Failures.Count == 0 || p.Value.Failures.Last() <= now - policy.Duration)).ToList())
-            _entries.Remove(key);
-        if (_entries.Count < MaxEntries)
-            return;
-        foreach (var (key, _) in _entries.Where(p => p.Value.LockedUntil <= now).ToList())
-            _entries.Remove(key);
-    }
-
-    private sealed class Entry
-    {
-        public readonly Queue<DateTimeOffset> Failures = new();
-        public DateTimeOffset LockedUntil;
+        catch (StateUnavailableException e)
+        {
+            if (Interlocked.Exchange(ref _down, 1) == 0)
+                logger.LogWarning("console lockout: shared state unavailable ({Error}); failed logins are counted in this gateway's memory until it is back", e.Message);
+            return fallback;
+        }
     }
 }

@@ -78,11 +78,38 @@ public class ConsoleConfigTests
         Assert.DoesNotContain("pbkdf2", effective);
     }
 
+    /// <summary>
+    /// gateway.yaml's commented <c>admin</c> section with its lines uncommented (and a real hash): a valid
+    /// configuration whose session keys go to a directory next to the configuration (scripts/package moves it to
+    /// /var/lib/gateway: see PackageTests).
+    /// </summary>
+    internal static string UncommentAdmin(string yaml, string hash)
+    {
+        var lines = yaml.Split('\n').ToList();
+        var start = lines.IndexOf(lines.Single(l => l.StartsWith("# admin:", StringComparison.Ordinal)));
+        for (var i = start; i < lines.Count && lines[i].StartsWith('#'); i++)
+            lines[i] = lines[i][2..];
+        return string.Join('\n', lines).Replace("pbkdf2-sha256$600000$...$...", hash, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_shipped_configuration_has_the_admin_section_commented_with_keys_next_to_it()
+    {
+        var path = Path.Combine(RepoRoot.Find(), "gateway.yaml");
+        var shipped = File.ReadAllText(path);
+        Assert.Null(ConfigLoader.Load(shipped, path, RepoRoot.Find()).Config!.Admin);
+        var on = UncommentAdmin(shipped, PasswordHash.Create("pw", PasswordHash.MinIterations).ToString());
+        var result = ConfigLoader.Load(on, path, RepoRoot.Find());
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.True(result.Config!.Admin!.ConsoleEnabled);
+        Assert.Equal(Path.Combine(RepoRoot.Find(), "admin-keys"), result.Config.Admin.KeysDirectory);
+    }
+
     [Fact]
     public void Failures_lock_a_configured_user_and_an_address_until_the_duration_has_passed()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-07T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var throttle = new LoginThrottle(new LockoutPolicy(3, TimeSpan.FromMinutes(15), TimeSpan.Zero), time);
+        var throttle = new MemoryLoginCounts(new LockoutPolicy(3, TimeSpan.FromMinutes(15), TimeSpan.Zero), time);
         Assert.Null(throttle.Failed("alice", "192.0.2.1"));
         Assert.Null(throttle.Failed("alice", "192.0.2.2"));
         Assert.Null(throttle.Locked("alice", "192.0.2.3"));

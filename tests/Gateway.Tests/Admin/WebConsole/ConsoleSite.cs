@@ -51,13 +51,14 @@ public sealed partial class ConsoleSite : IAsyncDisposable
 
     public Uri Uri => Gateway.AdminUri;
 
-    public static async Task<ConsoleSite> StartAsync(string adminExtra = "", bool tracking = true, bool users = true, Action<string>? prepare = null)
+    /// <param name="extra">More top-level YAML (a <c>state</c> section, say).</param>
+    public static async Task<ConsoleSite> StartAsync(string adminExtra = "", bool tracking = true, bool users = true, Action<string>? prepare = null, string extra = "")
     {
         var upstream = new FakeUpstream();
         var (alice, bob) = Hashes.Value;
         var admin = "admin:\n  listen: [\"127.0.0.1:0\"]\n" + (users ? $"  users:\n    - {{ name: alice, password_hash: \"{alice}\" }}\n    - {{ name: bob, password_hash: \"{bob}\" }}\n" : "") + adminExtra;
         var gateway = await GatewayHost.StartAsync(
-            $"rules:\n  files: [\"r.yaml\"]\nquarantine:\n  directory: quarantine\n{(tracking ? "tracking:\n  path: tracking.db\n" : "")}{admin}", upstream,
+            $"rules:\n  files: [\"r.yaml\"]\nquarantine:\n  directory: quarantine\n{(tracking ? "tracking:\n  path: tracking.db\n" : "")}{admin}{extra}", upstream,
             prepareDirectory: dir =>
             {
                 File.WriteAllText(Path.Combine(dir, "r.yaml"), Rules);
