@@ -60,27 +60,8 @@ public sealed class MilterListener : IDisposable
         throw new IOException($"{path} is in use by another process");
     }
 
-    public async Task AcceptLoopAsync()
-    {
-        while (!_server.Lifetime.IsDraining)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _socket.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is ObjectDisposedException || e is SocketException && _server.Lifetime.IsDraining)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                _server.Logger.LogWarning("milter accept failed: {Error}", e.Message);
-                continue;
-            }
-            _ = _server.RunSessionAsync(socket, Endpoint);
-        }
-    }
+    public Task AcceptLoopAsync() =>
+        _server.Lifetime.AcceptUntilDrainingAsync(_socket, _server.Logger, "milter accept", socket => _ = _server.RunSessionAsync(socket, Endpoint));
 
     public void Dispose()
     {

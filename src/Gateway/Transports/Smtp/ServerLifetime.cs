@@ -1,3 +1,6 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
 namespace Gateway.Transports.Smtp;
 
 /// <summary>
@@ -23,6 +26,33 @@ public sealed class ServerLifetime : IDisposable
     {
         _drain.Cancel();
         _stop.Cancel();
+    }
+
+    /// <summary>
+    /// Accepts connections on <paramref name="listening"/> and hands each to <paramref name="start"/> until draining
+    /// begins (the listening socket is then closed, which ends a pending accept); a failed accept is logged and the
+    /// loop goes on. The accept loop of every listener, SMTP and milter.
+    /// </summary>
+    public async Task AcceptUntilDrainingAsync(Socket listening, ILogger logger, string what, Action<Socket> start)
+    {
+        while (!IsDraining)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listening.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ObjectDisposedException || e is SocketException && IsDraining)
+            {
+                return; // draining: no new connections
+            }
+            catch (SocketException e)
+            {
+                logger.LogWarning("{What} failed: {Error}", what, e.Message);
+                continue;
+            }
+            start(socket);
+        }
     }
 
     public void Dispose()

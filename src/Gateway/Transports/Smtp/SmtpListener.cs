@@ -31,27 +31,8 @@ public sealed class SmtpListener : IDisposable
     public IPEndPoint Endpoint { get; }
 
     /// <summary>Accepts until draining begins.</summary>
-    public async Task AcceptLoopAsync()
-    {
-        while (!_context.Lifetime.IsDraining)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _socket.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is ObjectDisposedException || e is SocketException && _context.Lifetime.IsDraining)
-            {
-                return; // draining: no new connections
-            }
-            catch (SocketException e)
-            {
-                _context.Logger.LogWarning("accept failed: {Error}", e.Message);
-                continue;
-            }
-            _ = _context.RunConnectionAsync(socket);
-        }
-    }
+    public Task AcceptLoopAsync() =>
+        _context.Lifetime.AcceptUntilDrainingAsync(_socket, _context.Logger, "accept", socket => _ = _context.RunConnectionAsync(socket));
 
     public void Dispose()
     {
