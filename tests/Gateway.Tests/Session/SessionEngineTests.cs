@@ -37,6 +37,14 @@ public sealed class SessionEngineTests : IDisposable
     private static Task<SessionResponse> Say(SessionEngine engine, string line) =>
         engine.ExecuteAsync(SmtpCommand.Parse(Encoding.UTF8.GetBytes(line)), CancellationToken.None).AsTask();
 
+    /// <summary>MAIL, RCPT and DATA of one message from a@sender.test to bob@example.test, each accepted.</summary>
+    private static async Task StartMessageAsync(SessionEngine engine)
+    {
+        Assert.Equal(250, (await Say(engine, "MAIL FROM:<a@sender.test>")).Reply!.Code);
+        Assert.Equal(250, (await Say(engine, "RCPT TO:<bob@example.test>")).Reply!.Code);
+        Assert.Equal(SessionNext.Data, (await Say(engine, "DATA")).Next);
+    }
+
     /// <summary>A data filter that looks at the message every way a content filter can, and keeps what it saw.</summary>
     private sealed class ProbeFilter : IFilter
     {
@@ -68,9 +76,7 @@ public sealed class SessionEngineTests : IDisposable
         }, NullLogger.Instance);
         var engine = Engine(pipeline);
         Assert.Equal(250, (await Say(engine, "EHLO client.test")).Reply!.Code);
-        Assert.Equal(250, (await Say(engine, "MAIL FROM:<a@sender.test>")).Reply!.Code);
-        Assert.Equal(250, (await Say(engine, "RCPT TO:<bob@example.test>")).Reply!.Code);
-        Assert.Equal(SessionNext.Data, (await Say(engine, "DATA")).Next);
+        await StartMessageAsync(engine);
         var spool = new MessageSpool();
         spool.Write("Subject: hi\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n"u8);
         var end = await engine.EndOfMessageAsync(spool, null, CancellationToken.None);
@@ -80,9 +86,7 @@ public sealed class SessionEngineTests : IDisposable
         Assert.All(first.Seen.Concat(second.Seen), seen => Assert.Same(parse, seen));
         Assert.Contains("<p>hello</p>", second.Html);
         // The next transaction parses its own message.
-        Assert.Equal(250, (await Say(engine, "MAIL FROM:<a@sender.test>")).Reply!.Code);
-        Assert.Equal(250, (await Say(engine, "RCPT TO:<bob@example.test>")).Reply!.Code);
-        Assert.Equal(SessionNext.Data, (await Say(engine, "DATA")).Next);
+        await StartMessageAsync(engine);
         var again = new MessageSpool();
         again.Write("Subject: again\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>bye</p>\r\n"u8);
         Assert.Equal(250, (await engine.EndOfMessageAsync(again, null, CancellationToken.None)).Reply!.Code);
@@ -99,9 +103,7 @@ public sealed class SessionEngineTests : IDisposable
         }, NullLogger.Instance);
         var engine = Engine(pipeline);
         Assert.Equal(250, (await Say(engine, "EHLO client.test")).Reply!.Code);
-        Assert.Equal(250, (await Say(engine, "MAIL FROM:<a@sender.test>")).Reply!.Code);
-        Assert.Equal(250, (await Say(engine, "RCPT TO:<bob@example.test>")).Reply!.Code);
-        Assert.Equal(SessionNext.Data, (await Say(engine, "DATA")).Next);
+        await StartMessageAsync(engine);
         var spool = new MessageSpool();
         spool.Write("X-Mailer: Spammer 1.0\r\nX-Tracking: 12345\r\nSubject: hi\r\n\r\nbody\r\n"u8);
         var end = await engine.EndOfMessageAsync(spool, null, CancellationToken.None);

@@ -677,25 +677,16 @@ public sealed class BayesTokenizer(BayesLimits limits)
             }
         }
 
-        private int _scripts;
-
         /// <summary>
-        /// "script:han", "script:cyrillic"...: once per message for each writing system other than Latin that its
-        /// words use, so that mail in a language the site never receives as ham weighs as such even when its words
-        /// are all new.
+        /// "script:han", "script:cyrillic"...: one token per message for each writing system other than Latin that its
+        /// words use (the sink keeps each token once), so that mail in a language the site never receives as ham weighs
+        /// as such even when its words are all new.
         /// </summary>
         private void AddScript(char c)
         {
-            if (Script(c) is not { } script)
-                return;
-            var bit = 1 << Array.IndexOf(Scripts, script);
-            if ((_scripts & bit) != 0)
-                return;
-            _scripts |= bit;
-            Add("script:" + script);
+            if (Script(c) is { } script)
+                Add("script:", script);
         }
-
-        private static readonly string[] Scripts = ["greek", "cyrillic", "hebrew", "arabic", "indic", "thai", "hangul", "kana", "han", "other"];
 
         private static string? Script(char c) => c switch
         {
