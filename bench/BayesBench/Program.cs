@@ -14,7 +14,6 @@ using Gateway.Configuration;
 using Gateway.Detection.Bayes;
 using Gateway.Dns;
 
-Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 if (args.Length < 3 || args[1] != "--config")
 {
     Console.Error.WriteLine("usage: BayesBench classify --config FILE DIR... | micro --config FILE");

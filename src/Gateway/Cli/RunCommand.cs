@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Gateway.Configuration;
 using Gateway.Runtime;
 using Microsoft.Extensions.Logging;
