@@ -363,7 +363,9 @@ public sealed class UpstreamTransaction
         {
             connection.Broken = true;
         }
+        var broken = connection.Broken;
         _pool.Release(connection);
+        _logger.LogDebug("upstream transaction on {Host} reset; connection {Fate}", connection.Host, broken ? "closed" : "back in the pool");
     }
 
     private bool Enter()

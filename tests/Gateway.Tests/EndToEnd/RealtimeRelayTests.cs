@@ -113,6 +113,7 @@ public class RealtimeRelayTests
         await Mail.BeginDataAsync(c);
         Assert.Equal("550 5.7.1 Lottery mail is not welcome here", await c.CommandAsync("Subject: you won the lottery\r\n\r\nClaim it.\r\n."));
         await upstream.WaitForResetAsync();
+        await gateway.Logs.WaitForAsync(ResetIntoThePool); // the gateway read the RSET's reply and pooled the connection
         Assert.Empty(upstream.Messages);
 
         Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test>"));
@@ -135,6 +136,7 @@ public class RealtimeRelayTests
             await c.SendAsync("Subject: half\r\n\r\nThe first half of");
         }
         await upstream.WaitForResetAsync();
+        await gateway.Logs.WaitForAsync(ResetIntoThePool); // the gateway read the RSET's reply and pooled the connection
         Assert.Empty(upstream.Messages);
         Assert.Equal("2.0.0 Ok: queued as TEST", await Mail.SendAsync(gateway.Port, Mail.Message()));
         Assert.Single(upstream.Messages);
@@ -185,4 +187,6 @@ public class RealtimeRelayTests
         Assert.Equal(viaData, Mail.WithoutReceived(Assert.Single(chunking.Messages).Data));
         Assert.EndsWith("\r\n.leading dot\r\n..two\r\nend\r\n", System.Text.Encoding.UTF8.GetString(viaData));
     }
+
+    private static bool ResetIntoThePool(string line) => line.Contains("reset; connection back in the pool", StringComparison.Ordinal);
 }
