@@ -86,6 +86,7 @@ public class UpstreamFailureTests
         Assert.Equal("5.1.1 <nobody@example.test>: user unknown", Text(e));
         Assert.Empty(upstream.Messages); // never delivered to bob alone while the client thinks it failed
         // The refusal reset the upstream connection, which serves the next message.
+        await gateway.Logs.WaitForAsync(l => l.Contains("reset; connection back in the pool", StringComparison.Ordinal));
         await Mail.SendAsync(gateway.Port, Mail.Message());
         Assert.Single(upstream.Messages);
         Assert.Equal(1, upstream.Connections);

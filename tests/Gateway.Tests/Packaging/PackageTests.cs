@@ -120,7 +120,7 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
         foreach (var setting in new[]
         {
             "Type=notify", "User=gateway", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "ProtectSystem=strict",
-            "ReadWritePaths=/var/lib/gateway /var/spool/gateway", "ExecReload=/bin/kill -HUP $MAINPID",
+            "ReadWritePaths=/var/lib/gateway /var/spool/gateway", "StateDirectoryMode=0750", "ExecReload=/bin/kill -HUP $MAINPID",
             "ExecStart=/usr/bin/gateway run --config /etc/gateway/gateway.yaml",
         })
             Assert.Contains(setting, lines);
