@@ -333,7 +333,8 @@ public sealed class MilterSession
         var (connection, engine) = Session();
         var message = _message!;
         _message = null;
-        if (_mailRefusal is not null || !connection.InTransaction)
+        // Without an accepted recipient (which Postfix never does) it is a sequence error, as DATA before RCPT is.
+        if (_mailRefusal is not null || connection.Transaction is not { Recipients.Count: > 0 })
         {
             message.Dispose();
             Answer(MilterSteps.None, _mailRefusal ?? Reply.BadSequence);
