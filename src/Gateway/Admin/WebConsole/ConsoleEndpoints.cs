@@ -100,6 +100,8 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var name = form["user"].ToString();
+        // Quoted when it is not a plain word, so that a name such as "x client=203.0.113.9" cannot add a field.
+        var logged = name.Length <= 64 ? Logging.LogText.AppendToken(new System.Text.StringBuilder(), name).ToString() : Logging.LogText.Quote(name, 64);
         var password = form["password"].ToString();
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var user = name.Length <= 64 && password.Length <= 1024 ? Users.FirstOrDefault(u => u.Name == name) : null;
@@ -125,14 +127,14 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         }
         if (locked is not null)
         {
-            logger.LogWarning("console login refused user={User} client={Client}: {What} locked out after repeated failures", name, address, locked);
+            logger.LogWarning("console login refused user={User} client={Client}: {What} locked out after repeated failures", logged, address, locked);
             await Task.Delay(throttle.Policy.Delay, time, context.RequestAborted).ConfigureAwait(false);
             await LoginPageAsync(context, "Too many failed logins: try again later.", 429).ConfigureAwait(false);
             return;
         }
         if (!ok)
         {
-            logger.LogWarning("console login failed user={User} client={Client}{Locked}", name, address,
+            logger.LogWarning("console login failed user={User} client={Client}{Locked}", logged, address,
                 nowLocked is null ? "" : $"; {nowLocked} locked out for {throttle.Policy.Duration}");
             await Task.Delay(throttle.Policy.Delay, time, context.RequestAborted).ConfigureAwait(false);
             await LoginPageAsync(context, "Wrong user name or password.", 401).ConfigureAwait(false);

@@ -273,4 +273,15 @@ public class ConsoleHttpTests
         Assert.Contains("<h1>Dashboard</h1>", await client.GetStringAsync("/"));
         Assert.StartsWith("max-age=", (await client.GetAsync("/")).Headers.GetValues("Strict-Transport-Security").Single());
     }
+
+    [Fact]
+    public async Task A_login_name_cannot_add_a_field_to_the_log_line()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        using var client = site.Client(out _);
+        using (var failed = await ConsoleSite.LogInAsync(client, "x client=203.0.113.9", "wrong"))
+            Assert.Equal(HttpStatusCode.Unauthorized, failed.StatusCode);
+        var line = await site.Gateway.Logs.WaitForAsync(l => l.Contains("console login failed", StringComparison.Ordinal));
+        Assert.Contains("console login failed user=\"x client\\x3d203.0.113.9\" client=127.0.0.1", line);
+    }
 }
