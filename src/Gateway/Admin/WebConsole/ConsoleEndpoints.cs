@@ -142,9 +142,12 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         }
         await throttle.SucceededAsync(user!.Name, address, context.RequestAborted).ConfigureAwait(false);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name), new Claim(StampClaim, user.PasswordHash.Stamp)], CookieAuthenticationDefaults.AuthenticationScheme);
-        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity)).ConfigureAwait(false);
+        // The redirect named here: signing in on the login path, the cookie handler would otherwise redirect to the
+        // return parameter as it came, before LocalUrl has looked at it.
+        var target = LocalUrl(context.Request.Query["return"].ToString());
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity), new AuthenticationProperties { RedirectUri = target }).ConfigureAwait(false);
         logger.LogInformation("console login user={User} client={Client}", user.Name, address);
-        context.Response.Redirect(LocalUrl(context.Request.Query["return"].ToString()));
+        context.Response.Redirect(target);
     }
 
     /// <summary>A session stays valid while its user is configured with the same password.</summary>
@@ -152,7 +155,10 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         principal.Identity?.Name is { } name && Users.FirstOrDefault(u => u.Name == name) is { } user
         && principal.FindFirst(StampClaim)?.Value == user.PasswordHash.Stamp;
 
-    /// <summary>Only a path on this console (not "//host" or "/\host", which browsers take as another site).</summary>
+    /// <summary>
+    /// Only a path on this console (not "//host" or "/\host", which browsers take as another site), in ASCII (a
+    /// Location header cannot carry anything else: Kestrel would fail the answer, and the login with it).
+    /// </summary>
     public static string LocalUrl(string? url) =>
-        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || url[1] is not '/' and not '\\') && !url.Any(char.IsControl) ? url : "/";
+        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || url[1] is not '/' and not '\\') && url.All(c => char.IsAscii(c) && !char.IsControl(c)) ? url : "/";
 }

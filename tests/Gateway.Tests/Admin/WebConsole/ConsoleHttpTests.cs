@@ -284,4 +284,19 @@ public class ConsoleHttpTests
         var line = await site.Gateway.Logs.WaitForAsync(l => l.Contains("console login failed", StringComparison.Ordinal));
         Assert.Contains("console login failed user=\"x client\\x3d203.0.113.9\" client=127.0.0.1", line);
     }
+
+    [Fact]
+    public async Task A_non_ascii_return_path_does_not_break_the_login()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        using var client = site.Client(out _);
+        // A link to the login with a return path a browser would never send unencoded: logged in, sent home.
+        var token = await ConsoleSite.TokenAsync(client, "/login");
+        using var login = await client.PostAsync("/login?return=%2F%C3%A9", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["csrf"] = token, ["user"] = "alice", ["password"] = ConsoleSite.AlicePassword,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.Equal("/", login.Headers.Location!.OriginalString);
+    }
 }
