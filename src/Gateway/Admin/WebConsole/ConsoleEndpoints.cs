@@ -20,6 +20,15 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
 {
     public const string StampClaim = "gateway:stamp";
 
+    /// <summary>A random id per login, so that a logout can end that session and no other.</summary>
+    public const string SessionClaim = "gateway:session";
+
+    /// <summary>
+    /// Sessions ended by a logout, until their cookie would have expired anyway: the cookie is the whole session, so
+    /// without this a copy of it taken before the logout would get in for hours. Kept in memory (see the README).
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _loggedOut = new(StringComparer.Ordinal);
+
     /// <summary>One password check at a time: login attempts cannot take both cores from mail.</summary>
     private readonly SemaphoreSlim _verify = new(1, 1);
 
@@ -36,6 +45,8 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         {
             if (!await ValidAsync(context).ConfigureAwait(false))
                 return;
+            if (context.User.FindFirst(SessionClaim)?.Value is { } session)
+                LoggedOut(session);
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
             context.Response.Redirect("/login");
         });
@@ -141,7 +152,8 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
             return;
         }
         await throttle.SucceededAsync(user!.Name, address, context.RequestAborted).ConfigureAwait(false);
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name), new Claim(StampClaim, user.PasswordHash.Stamp)], CookieAuthenticationDefaults.AuthenticationScheme);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name), new Claim(StampClaim, user.PasswordHash.Stamp),
+            new Claim(SessionClaim, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)))], CookieAuthenticationDefaults.AuthenticationScheme);
         // The redirect named here: signing in on the login path, the cookie handler would otherwise redirect to the
         // return parameter as it came, before LocalUrl has looked at it.
         var target = LocalUrl(context.Request.Query["return"].ToString());
@@ -150,10 +162,22 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         context.Response.Redirect(target);
     }
 
-    /// <summary>A session stays valid while its user is configured with the same password.</summary>
+    /// <summary>A session stays valid while its user is configured with the same password and it has not logged out.</summary>
     public bool StillValid(ClaimsPrincipal principal) =>
         principal.Identity?.Name is { } name && Users.FirstOrDefault(u => u.Name == name) is { } user
-        && principal.FindFirst(StampClaim)?.Value == user.PasswordHash.Stamp;
+        && principal.FindFirst(StampClaim)?.Value == user.PasswordHash.Stamp
+        && principal.FindFirst(SessionClaim)?.Value is { } session && !_loggedOut.ContainsKey(session);
+
+    private void LoggedOut(string session)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (old, until) in _loggedOut)
+        {
+            if (until <= now)
+                _loggedOut.TryRemove(old, out _);
+        }
+        _loggedOut[session] = now + ConsoleHosting.SessionLifetime;
+    }
 
     /// <summary>
     /// Only a path on this console (not "//host" or "/\host", which browsers take as another site), in ASCII (a

@@ -275,6 +275,31 @@ public class ConsoleHttpTests
     }
 
     [Fact]
+    public async Task Logging_out_ends_the_session_on_the_server_so_a_copy_of_its_cookie_no_longer_gets_in()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        using var client = site.Client(out var cookies);
+        using (var login = await ConsoleSite.LogInAsync(client, "alice", ConsoleSite.AlicePassword))
+            Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        var session = cookies.GetCookies(site.Uri)["gateway_session"]!.Value;
+        var token = await ConsoleSite.TokenAsync(client, "/");
+        using (var logout = await client.PostAsync("/logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = token })))
+            Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+
+        // The cookie as it was before the logout (kept by a proxy, a shared machine, a stolen copy).
+        using var copy = site.Client(out var copied);
+        copied.Add(site.Uri, new Cookie("gateway_session", session));
+        using var replayed = await copy.GetAsync("/quarantine");
+        Assert.Equal(HttpStatusCode.Redirect, replayed.StatusCode);
+        Assert.StartsWith("/login", replayed.Headers.Location!.PathAndQuery);
+
+        // Another session of the same user is not ended by this one's logout.
+        using var other = await site.LoggedInAsync();
+        using var still = await other.GetAsync("/quarantine");
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+    }
+
+    [Fact]
     public async Task A_login_name_cannot_add_a_field_to_the_log_line()
     {
         await using var site = await ConsoleSite.StartAsync();
