@@ -324,4 +324,17 @@ public class ConsoleHttpTests
         Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
         Assert.Equal("/", login.Headers.Location!.OriginalString);
     }
+
+    [Fact]
+    public async Task A_search_from_longer_ago_than_a_date_can_say_finds_everything_instead_of_failing_with_500()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        Assert.StartsWith("250", await site.SendAsync("carol@sender.test", "dave@example.test", "From: carol@sender.test\nSubject: hello\n\nhi"));
+        await site.Probe.WaitForAsync(r => r.Subject == "hello");
+        await site.FlushTrackingAsync();
+        using var client = await site.LoggedInAsync();
+        using var response = await client.GetAsync("/messages?since=9999999d");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<table id=\"results\">", await response.Content.ReadAsStringAsync());
+    }
 }
