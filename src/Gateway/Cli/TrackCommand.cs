@@ -79,8 +79,9 @@ public static class TrackCommand
 
     public static DateTimeOffset? ParseSince(string text, DateTimeOffset now)
     {
+        // Longer ago than a date can say (9999999d): since the beginning, not an exception.
         if (Units.TryParseDuration(text, out var ago))
-            return now - ago;
+            return ago < now - DateTimeOffset.MinValue ? now - ago : DateTimeOffset.MinValue;
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
     }
 

@@ -20,6 +20,15 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
 {
     public const string StampClaim = "gateway:stamp";
 
+    /// <summary>A random id per login, so that a logout can end that session and no other.</summary>
+    public const string SessionClaim = "gateway:session";
+
+    /// <summary>
+    /// Sessions ended by a logout, until their cookie would have expired anyway: the cookie is the whole session, so
+    /// without this a copy of it taken before the logout would get in for hours. Kept in memory (see the README).
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _loggedOut = new(StringComparer.Ordinal);
+
     /// <summary>One password check at a time: login attempts cannot take both cores from mail.</summary>
     private readonly SemaphoreSlim _verify = new(1, 1);
 
@@ -36,6 +45,8 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         {
             if (!await ValidAsync(context).ConfigureAwait(false))
                 return;
+            if (context.User.FindFirst(SessionClaim)?.Value is { } session)
+                LoggedOut(session);
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
             context.Response.Redirect("/login");
         });
@@ -100,6 +111,8 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var name = form["user"].ToString();
+        // Quoted when it is not a plain word, so that a name such as "x client=203.0.113.9" cannot add a field.
+        var logged = name.Length <= 64 ? Logging.LogText.AppendToken(new System.Text.StringBuilder(), name).ToString() : Logging.LogText.Quote(name, 64);
         var password = form["password"].ToString();
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var user = name.Length <= 64 && password.Length <= 1024 ? Users.FirstOrDefault(u => u.Name == name) : null;
@@ -125,32 +138,51 @@ public sealed class ConsoleEndpoints(Func<GatewayConfig> config, AdminConfig sta
         }
         if (locked is not null)
         {
-            logger.LogWarning("console login refused user={User} client={Client}: {What} locked out after repeated failures", name, address, locked);
+            logger.LogWarning("console login refused user={User} client={Client}: {What} locked out after repeated failures", logged, address, locked);
             await Task.Delay(throttle.Policy.Delay, time, context.RequestAborted).ConfigureAwait(false);
             await LoginPageAsync(context, "Too many failed logins: try again later.", 429).ConfigureAwait(false);
             return;
         }
         if (!ok)
         {
-            logger.LogWarning("console login failed user={User} client={Client}{Locked}", name, address,
+            logger.LogWarning("console login failed user={User} client={Client}{Locked}", logged, address,
                 nowLocked is null ? "" : $"; {nowLocked} locked out for {throttle.Policy.Duration}");
             await Task.Delay(throttle.Policy.Delay, time, context.RequestAborted).ConfigureAwait(false);
             await LoginPageAsync(context, "Wrong user name or password.", 401).ConfigureAwait(false);
             return;
         }
         await throttle.SucceededAsync(user!.Name, address, context.RequestAborted).ConfigureAwait(false);
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name), new Claim(StampClaim, user.PasswordHash.Stamp)], CookieAuthenticationDefaults.AuthenticationScheme);
-        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity)).ConfigureAwait(false);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name), new Claim(StampClaim, user.PasswordHash.Stamp),
+            new Claim(SessionClaim, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)))], CookieAuthenticationDefaults.AuthenticationScheme);
+        // The redirect named here: signing in on the login path, the cookie handler would otherwise redirect to the
+        // return parameter as it came, before LocalUrl has looked at it.
+        var target = LocalUrl(context.Request.Query["return"].ToString());
+        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity), new AuthenticationProperties { RedirectUri = target }).ConfigureAwait(false);
         logger.LogInformation("console login user={User} client={Client}", user.Name, address);
-        context.Response.Redirect(LocalUrl(context.Request.Query["return"].ToString()));
+        context.Response.Redirect(target);
     }
 
-    /// <summary>A session stays valid while its user is configured with the same password.</summary>
+    /// <summary>A session stays valid while its user is configured with the same password and it has not logged out.</summary>
     public bool StillValid(ClaimsPrincipal principal) =>
         principal.Identity?.Name is { } name && Users.FirstOrDefault(u => u.Name == name) is { } user
-        && principal.FindFirst(StampClaim)?.Value == user.PasswordHash.Stamp;
+        && principal.FindFirst(StampClaim)?.Value == user.PasswordHash.Stamp
+        && principal.FindFirst(SessionClaim)?.Value is { } session && !_loggedOut.ContainsKey(session);
 
-    /// <summary>Only a path on this console (not "//host" or "/\host", which browsers take as another site).</summary>
+    private void LoggedOut(string session)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (old, until) in _loggedOut)
+        {
+            if (until <= now)
+                _loggedOut.TryRemove(old, out _);
+        }
+        _loggedOut[session] = now + ConsoleHosting.SessionLifetime;
+    }
+
+    /// <summary>
+    /// Only a path on this console (not "//host" or "/\host", which browsers take as another site), in ASCII (a
+    /// Location header cannot carry anything else: Kestrel would fail the answer, and the login with it).
+    /// </summary>
     public static string LocalUrl(string? url) =>
-        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || url[1] is not '/' and not '\\') && !url.Any(char.IsControl) ? url : "/";
+        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || url[1] is not '/' and not '\\') && url.All(c => char.IsAscii(c) && !char.IsControl(c)) ? url : "/";
 }

@@ -22,6 +22,9 @@ public static class ConsoleHosting
     public const string AntiforgeryCookie = "gateway_csrf";
     public const string AntiforgeryField = "csrf";
 
+    /// <summary>A session ends this long after its last click.</summary>
+    public static readonly TimeSpan SessionLifetime = TimeSpan.FromHours(8);
+
     public static X509Certificate2 LoadCertificate(TlsConfig tls)
     {
         try
@@ -80,7 +83,7 @@ public static class ConsoleHosting
             o.LogoutPath = "/logout";
             o.AccessDeniedPath = "/login";
             o.ReturnUrlParameter = "return";
-            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.ExpireTimeSpan = SessionLifetime;
             o.SlidingExpiration = true;
             o.Events.OnValidatePrincipal = async context =>
             {

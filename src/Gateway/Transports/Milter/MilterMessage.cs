@@ -25,7 +25,9 @@ public sealed class MilterMessage(bool leadingSpace, long maxSize) : IDisposable
     {
         if (_inBody)
             return; // Postfix sends every header before the body; a late one is not part of the header block
-        Headers.Add((parsed.Name, parsed.Value));
+        // Past the limit the message is refused as too big: its headers are counted like the rest, not kept.
+        if (!TooBig)
+            Headers.Add((parsed.Name, parsed.Value));
         var nul = payload.IndexOf((byte)0);
         var name = payload[..nul];
         var value = payload[(nul + 1)..];

@@ -24,7 +24,7 @@ public sealed class MilterSession
     private readonly MilterServer _context;
     private readonly GatewaySnapshot _snapshot;
     private readonly MilterConfig _config;
-    private readonly Dictionary<string, string> _macros = new(StringComparer.Ordinal);
+    private readonly MilterMacros _macros = new();
     private CancellationTokenSource _readTimer;
     private MilterSteps _steps;
     private bool _negotiated;
@@ -119,8 +119,7 @@ public sealed class MilterSession
                     Negotiate(offer);
                     break;
                 case MacroRequest macros:
-                    foreach (var (name, value) in macros.Macros)
-                        _macros[name] = value;
+                    _macros.Set(macros.Macros);
                     break;
                 case ConnectRequest connect:
                     await ConnectAsync(connect).ConfigureAwait(false);
@@ -216,7 +215,7 @@ public sealed class MilterSession
         return _message ??= new MilterMessage(LeadingSpace, connection.Config.Limits.MaxMessageSize);
     }
 
-    private string? Macro(string name) => _macros.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+    private string? Macro(string name) => _macros.Get(name);
 
     /// <summary>The client's connection: a new SMTP session on the same engine as SMTP's, with the pipeline's connect phase.</summary>
     private async Task ConnectAsync(ConnectRequest connect)
@@ -334,7 +333,8 @@ public sealed class MilterSession
         var (connection, engine) = Session();
         var message = _message!;
         _message = null;
-        if (_mailRefusal is not null || !connection.InTransaction)
+        // Without an accepted recipient (which Postfix never does) it is a sequence error, as DATA before RCPT is.
+        if (_mailRefusal is not null || connection.Transaction is not { Recipients.Count: > 0 })
         {
             message.Dispose();
             Answer(MilterSteps.None, _mailRefusal ?? Reply.BadSequence);

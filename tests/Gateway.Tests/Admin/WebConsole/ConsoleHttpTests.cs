@@ -273,4 +273,68 @@ public class ConsoleHttpTests
         Assert.Contains("<h1>Dashboard</h1>", await client.GetStringAsync("/"));
         Assert.StartsWith("max-age=", (await client.GetAsync("/")).Headers.GetValues("Strict-Transport-Security").Single());
     }
+
+    [Fact]
+    public async Task Logging_out_ends_the_session_on_the_server_so_a_copy_of_its_cookie_no_longer_gets_in()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        using var client = site.Client(out var cookies);
+        using (var login = await ConsoleSite.LogInAsync(client, "alice", ConsoleSite.AlicePassword))
+            Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        var session = cookies.GetCookies(site.Uri)["gateway_session"]!.Value;
+        var token = await ConsoleSite.TokenAsync(client, "/");
+        using (var logout = await client.PostAsync("/logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = token })))
+            Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+
+        // The cookie as it was before the logout (kept by a proxy, a shared machine, a stolen copy).
+        using var copy = site.Client(out var copied);
+        copied.Add(site.Uri, new Cookie("gateway_session", session));
+        using var replayed = await copy.GetAsync("/quarantine");
+        Assert.Equal(HttpStatusCode.Redirect, replayed.StatusCode);
+        Assert.StartsWith("/login", replayed.Headers.Location!.PathAndQuery);
+
+        // Another session of the same user is not ended by this one's logout.
+        using var other = await site.LoggedInAsync();
+        using var still = await other.GetAsync("/quarantine");
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_login_name_cannot_add_a_field_to_the_log_line()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        using var client = site.Client(out _);
+        using (var failed = await ConsoleSite.LogInAsync(client, "x client=203.0.113.9", "wrong"))
+            Assert.Equal(HttpStatusCode.Unauthorized, failed.StatusCode);
+        var line = await site.Gateway.Logs.WaitForAsync(l => l.Contains("console login failed", StringComparison.Ordinal));
+        Assert.Contains("console login failed user=\"x client\\x3d203.0.113.9\" client=127.0.0.1", line);
+    }
+
+    [Fact]
+    public async Task A_non_ascii_return_path_does_not_break_the_login()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        using var client = site.Client(out _);
+        // A link to the login with a return path a browser would never send unencoded: logged in, sent home.
+        var token = await ConsoleSite.TokenAsync(client, "/login");
+        using var login = await client.PostAsync("/login?return=%2F%C3%A9", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["csrf"] = token, ["user"] = "alice", ["password"] = ConsoleSite.AlicePassword,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.Equal("/", login.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task A_search_from_longer_ago_than_a_date_can_say_finds_everything_instead_of_failing_with_500()
+    {
+        await using var site = await ConsoleSite.StartAsync();
+        Assert.StartsWith("250", await site.SendAsync("carol@sender.test", "dave@example.test", "From: carol@sender.test\nSubject: hello\n\nhi"));
+        await site.Probe.WaitForAsync(r => r.Subject == "hello");
+        await site.FlushTrackingAsync();
+        using var client = await site.LoggedInAsync();
+        using var response = await client.GetAsync("/messages?since=9999999d");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<table id=\"results\">", await response.Content.ReadAsStringAsync());
+    }
 }

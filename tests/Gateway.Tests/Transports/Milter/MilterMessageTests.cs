@@ -47,6 +47,37 @@ public sealed class MilterMessageTests
         Assert.StartsWith("Subject: hi\r\n\r\n", Text(spool));
     }
 
+    [Fact]
+    public void Headers_past_the_size_limit_are_counted_not_kept_so_a_flood_of_them_cannot_grow_memory()
+    {
+        using var message = new MilterMessage(leadingSpace: true, maxSize: 1000);
+        var value = " " + new string('a', 90);
+        for (var i = 0; i < 10_000; i++)
+            Header(message, "X-Flood", value);
+        Assert.True(message.TooBig);
+        Assert.Equal(10_000L * (7 + 1 + 91 + 2), message.Length);
+        // The headers that fit in the limit (and the one that crosses it) are kept, for the edits of a message that is accepted.
+        Assert.InRange(message.Headers.Count, 10, 11);
+    }
+
+    [Fact]
+    public void Only_the_macros_the_session_reads_are_kept_so_a_flood_of_made_up_names_cannot_grow_memory()
+    {
+        var macros = new MilterMacros();
+        var flood = Enumerable.Range(0, 100_000).ToDictionary(i => $"{{m{i}}}", i => "v");
+        flood["{client_addr}"] = "192.0.2.7";
+        flood["i"] = "4dQueue1";
+        macros.Set(flood);
+        Assert.Equal(2, macros.Count);
+        Assert.Equal("192.0.2.7", macros.Get("{client_addr}"));
+        Assert.Equal("4dQueue1", macros.Get("i"));
+        Assert.Null(macros.Get("{m1}"));
+        macros.Set(new Dictionary<string, string> { ["{client_addr}"] = "" });
+        Assert.Null(macros.Get("{client_addr}"));
+        macros.Remove("i");
+        Assert.Null(macros.Get("i"));
+    }
+
     private static GatewayConfig Config()
     {
         var result = ConfigLoader.Load("server: { hostname: mx.test.example }\nrelay: { domains: [example.test] }\nupstream: { directory: out }\n", "t.yaml", Path.GetTempPath());

@@ -300,6 +300,24 @@ public sealed class MilterSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task The_end_of_a_message_without_an_accepted_recipient_is_a_sequence_error_and_the_transaction_goes_on()
+    {
+        // Postfix never sends it; a peer that does gets RFC 5321's 503, as RCPT before MAIL does, not a 451 from
+        // "Local error" that the same message would meet forever.
+        await using var gateway = await StartAsync();
+        await using var milter = await OpenAsync(gateway);
+        Assert.Equal('c', (await EnvelopeAsync(milter, "<alice@sender.test>"))[0].Code);
+        await milter.SendAsync('E');
+        Assert.Equal("y 503 5.5.1 Bad sequence of commands|", (await milter.ReadAsync())!.ToString());
+        await milter.SendAsync('R', MilterClient.Strings("<bob@example.test>"));
+        Assert.Equal('c', (await milter.ReadAsync())!.Code);
+        Assert.Equal('c', (await MessageAsync(milter, "hello"))[^1].Code);
+        var line = await gateway.Logs.WaitForAsync(l => l.Contains("transaction id="));
+        Assert.Contains("outcome=delivered", line);
+        Assert.DoesNotContain(gateway.Logs.Lines, l => l.Contains("outcome=tempfailed"));
+    }
+
+    [Fact]
     public async Task A_command_before_the_negotiation_ends_the_session()
     {
         await using var gateway = await StartAsync();
