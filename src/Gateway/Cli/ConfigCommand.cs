@@ -37,6 +37,7 @@ public static class ConfigCommand
         yield return ("server.early_talker_score", N(c.Server.EarlyTalkerScore));
         yield return ("limits.max_message_size", c.Limits.MaxMessageSize.ToString(CultureInfo.InvariantCulture));
         yield return ("limits.max_recipients", $"{c.Limits.MaxRecipients}");
+        yield return ("limits.max_recipient_overshoot", $"{c.Limits.MaxRecipientOvershoot}");
         yield return ("limits.max_connections", $"{c.Limits.MaxConnections}");
         yield return ("limits.max_connections_per_ip", $"{c.Limits.MaxConnectionsPerIp}");
         yield return ("limits.command_timeout", D(c.Limits.CommandTimeout));

@@ -157,7 +157,10 @@ public static partial class ConfigLoader
             CommandTimeout: r.Duration("command_timeout", TimeSpan.FromMinutes(5)),
             DataTimeout: r.Duration("data_timeout", TimeSpan.FromMinutes(3)),
             SessionTimeout: r.Duration("session_timeout", TimeSpan.FromHours(1)),
-            MaxErrors: r.Int("max_errors", 10, 1, 1000));
+            MaxErrors: r.Int("max_errors", 10, 1, 1000))
+        {
+            MaxRecipientOvershoot = r.Int("max_recipient_overshoot", 1000, 0, 1_000_000),
+        };
         if (limits.MaxMessageSize > int.MaxValue)
             r.Error(r.Get("max_message_size"), "'limits.max_message_size' must be under 2GB");
         r.RejectUnknownKeys();

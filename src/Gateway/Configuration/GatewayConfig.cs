@@ -90,7 +90,14 @@ public sealed record LimitsConfig(
     TimeSpan CommandTimeout,
     TimeSpan DataTimeout,
     TimeSpan SessionTimeout,
-    int MaxErrors);
+    int MaxErrors)
+{
+    /// <summary>
+    /// limits.max_recipient_overshoot: 452 4.5.3 replies a transaction may draw (recipients past max_recipients, or
+    /// of another route) before each further one counts as an error, as Postfix's smtpd_recipient_overshoot_limit.
+    /// </summary>
+    public int MaxRecipientOvershoot { get; init; } = 1000;
+}
 
 public sealed record RelayConfig(IReadOnlyList<string> Domains, IReadOnlyList<IPNetwork> Networks);
 

@@ -76,7 +76,8 @@ public sealed class TransactionLogEntry(TransactionRecord record) : IReadOnlyLis
         sb.Append(" to=");
         LogText.AppendQuoted(sb, string.Join(",", r.Recipients.Where(x => x.Accepted).Select(x => $"<{x.Address}>")));
         sb.Append(" refused=");
-        LogText.AppendQuoted(sb, string.Join("; ", r.Recipients.Where(x => !x.Accepted).Select(x => $"<{x.Address}> {x.Reply.Code} {x.Reply.Enhanced} by {x.RefusedBy}")));
+        var refused = string.Join("; ", r.Recipients.Where(x => !x.Accepted).Select(x => $"<{x.Address}> {x.Reply.Code} {x.Reply.Enhanced} by {x.RefusedBy}"));
+        LogText.AppendQuoted(sb, r.RefusedNotListed > 0 ? $"{refused}; and {r.RefusedNotListed} more" : refused);
         if (r.MessageId is not null)
         {
             sb.Append(" message_id=");

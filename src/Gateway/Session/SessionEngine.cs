@@ -244,7 +244,7 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         }
         if (refusal is not null)
         {
-            transaction.RefusedRecipients.Add(new RefusedRecipient(path, refusal, Connection.LastRefusalBy ?? "smtp"));
+            transaction.Refused(new RefusedRecipient(path, refusal, Connection.LastRefusalBy ?? "smtp"));
             return (refusal, close);
         }
         if (!transaction.Recipients.Any(r => string.Equals(r.Address, path.Address, StringComparison.OrdinalIgnoreCase)))

@@ -91,8 +91,30 @@ public sealed class Transaction : IDisposable
     /// <summary>Accepted recipients, in order, without duplicates.</summary>
     public List<SmtpPath> Recipients { get; } = [];
 
-    /// <summary>Recipients refused in this transaction, with the reply each got and who decided, for the log.</summary>
-    public List<RefusedRecipient> RefusedRecipients { get; } = [];
+    /// <summary>
+    /// Recipients refused in this transaction, with the reply each got and who decided, for the log and tracking: the
+    /// first <see cref="MaxRefusedKept"/>; the rest are counted in <see cref="RefusedNotKept"/>.
+    /// </summary>
+    public IReadOnlyList<RefusedRecipient> RefusedRecipients => _refused;
+
+    private readonly List<RefusedRecipient> _refused = [];
+
+    /// <summary>Refused recipients kept per transaction: a peer sending RCPTs without end cannot grow memory or the log line.</summary>
+    public const int MaxRefusedKept = 1000;
+
+    /// <summary>Refused recipients past <see cref="MaxRefusedKept"/>.</summary>
+    public int RefusedNotKept { get; private set; }
+
+    /// <summary>452 4.5.3 replies drawn so far (limits.max_recipient_overshoot).</summary>
+    public int Overshoot { get; set; }
+
+    public void Refused(RefusedRecipient recipient)
+    {
+        if (_refused.Count < MaxRefusedKept)
+            _refused.Add(recipient);
+        else
+            RefusedNotKept++;
+    }
 
     /// <summary>Connect and HELO included.</summary>
     public Evaluation Evaluation { get; }

@@ -59,8 +59,11 @@ public sealed record TransactionRecord
     /// <summary>The reverse path without brackets ("" for the null sender, null when MAIL never succeeded).</summary>
     public string? Sender { get; init; }
 
-    /// <summary>Every recipient the client named in this transaction, accepted or refused, in order.</summary>
+    /// <summary>Every recipient the client named in this transaction, accepted or refused (the first 1,000 refused), in order.</summary>
     public required IReadOnlyList<RecipientOutcome> Recipients { get; init; }
+
+    /// <summary>Refused recipients past the 1,000 kept (<see cref="Session.Transaction.MaxRefusedKept"/>): counted only.</summary>
+    public int RefusedNotListed { get; init; }
 
     public string? MessageId { get; init; }
 

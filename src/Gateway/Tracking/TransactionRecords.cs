@@ -43,6 +43,7 @@ public static class TransactionRecords
             Tls = connection.TlsProtocol == System.Security.Authentication.SslProtocols.None ? "none" : $"{connection.TlsProtocol}:{connection.TlsCipher}",
             Sender = transaction.Sender.Address,
             Recipients = recipients,
+            RefusedNotListed = transaction.RefusedNotKept,
             Size = size,
             MessageId = messageId,
             Subject = subject,

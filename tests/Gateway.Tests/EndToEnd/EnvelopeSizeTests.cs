@@ -33,6 +33,55 @@ public class EnvelopeSizeTests
         Assert.Equal("user99@example.test", message.RcptTo[^1]);
     }
 
+    [Fact]
+    public async Task Past_the_overshoot_each_452_counts_as_an_error_so_recipients_cannot_go_on_without_end()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync("limits:\n  max_recipients: 2\n  max_recipient_overshoot: 3\n  max_errors: 2\n", upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            var pipelined = new StringBuilder("MAIL FROM:<alice@sender.test>\r\n");
+            for (var i = 0; i < 1_000; i++)
+                pipelined.Append($"RCPT TO:<user{i}@example.test>\r\n");
+            await c.SendAsync(pipelined.ToString());
+            Assert.StartsWith("250 2.1.0", await c.ReadReplyAsync());
+            for (var i = 0; i < 2; i++)
+                Assert.StartsWith("250 2.1.5", await c.ReadReplyAsync());
+            // Three forgiven as overshoot, then two that count: the error limit closes the session.
+            for (var i = 0; i < 3 + 2; i++)
+                Assert.Equal("452 4.5.3 Too many recipients", await c.ReadReplyAsync());
+            Assert.StartsWith("421 4.7.0", await c.ReadReplyAsync());
+            Assert.True(await c.IsClosedAsync());
+        }
+        Assert.Contains("errors=2", await gateway.Logs.WaitForAsync(l => l.Contains("session end id=", StringComparison.Ordinal)));
+        Assert.Empty(upstream.Messages);
+    }
+
+    [Fact]
+    public async Task The_overshoot_is_counted_per_transaction()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync("limits:\n  max_recipients: 1\n  max_recipient_overshoot: 1\n", upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            foreach (var subject in new[] { "one", "two" })
+            {
+                Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test>"));
+                Assert.StartsWith("250", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+                Assert.Equal("452 4.5.3 Too many recipients", await c.CommandAsync("RCPT TO:<carol@example.test>"));
+                Assert.StartsWith("354", await c.CommandAsync("DATA"));
+                Assert.StartsWith("250", await c.CommandAsync($"Subject: {subject}\r\n\r\nhello\r\n."));
+            }
+            Assert.StartsWith("221", await c.CommandAsync("QUIT"));
+        }
+        Assert.Contains("errors=0", await gateway.Logs.WaitForAsync(l => l.Contains("session end id=", StringComparison.Ordinal)));
+        Assert.Equal(2, upstream.Messages.Count);
+    }
+
     [Theory]
     [InlineData("RCPT TO:<{local65}@example.test>", "553 5.1.3")]
     [InlineData("RCPT TO:<bob@{domain256}>", "501 5.1.3")]

@@ -66,6 +66,24 @@ public sealed class SessionEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_transaction_keeps_the_first_thousand_refused_recipients_and_counts_the_rest_in_its_log_line()
+    {
+        var engine = Engine();
+        Assert.Equal(250, (await Say(engine, "EHLO client.test")).Reply!.Code);
+        Assert.Equal(250, (await Say(engine, "MAIL FROM:<a@sender.test>")).Reply!.Code);
+        for (var i = 0; i < Transaction.MaxRefusedKept + 5; i++)
+            Assert.Equal(554, (await Say(engine, $"RCPT TO:<user{i}@elsewhere.test>")).Reply!.Code);
+        var transaction = engine.Connection.Transaction!;
+        Assert.Equal(Transaction.MaxRefusedKept, transaction.RefusedRecipients.Count);
+        Assert.Equal(5, transaction.RefusedNotKept);
+
+        var record = Gateway.Tracking.TransactionRecords.From(engine.Connection, transaction, 0, Reply.Abandoned, "", "relay");
+        var line = Gateway.Logging.TransactionLogEntry.Format(record);
+        Assert.Contains("<user999@elsewhere.test> 554 5.7.1 by relay; and 5 more\"", line);
+        Assert.DoesNotContain("user1000@", line);
+    }
+
+    [Fact]
     public async Task The_message_is_parsed_once_per_transaction_and_every_content_filter_reads_that_parse()
     {
         var first = new ProbeFilter();

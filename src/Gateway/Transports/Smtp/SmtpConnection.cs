@@ -517,12 +517,19 @@ public sealed partial class SmtpConnection
         return true;
     }
 
+    /// <summary>
+    /// 452 4.5.3 is not the client's error: recipients past limits.max_recipients, or of another route than the
+    /// transaction's, come again in the next transaction. Up to limits.max_recipient_overshoot of them per transaction
+    /// (Postfix's smtpd_recipient_overshoot_limit); past it each counts, so RCPTs cannot go on without end.
+    /// </summary>
+    private bool ForgivenOvershoot(Reply reply) =>
+        reply.Code == 452 && reply.Enhanced == "4.5.3" && _connection.Transaction is { } transaction
+        && transaction.Overshoot++ < _limits.MaxRecipientOvershoot;
+
     private void Write(Reply reply, string? lines = null)
     {
         Admin.GatewayMetrics.Replied(reply.Code);
-        // 452 4.5.3 is not the client's error: recipients past limits.max_recipients (Postfix's
-        // smtpd_recipient_overshoot_limit), or of another route than the transaction's, come again in the next one.
-        if (reply.Code is >= 400 and < 600 && reply.Code != 421 && !(reply.Code == 452 && reply.Enhanced == "4.5.3"))
+        if (reply.Code is >= 400 and < 600 && reply.Code != 421 && !ForgivenOvershoot(reply))
             _connection.ErrorCount++;
         reply = _engine.Refer(reply);
         _lastReply = reply;

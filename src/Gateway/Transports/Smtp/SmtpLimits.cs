@@ -23,8 +23,11 @@ public sealed record SmtpLimits
     /// <summary>limits.max_message_size: SIZE at MAIL, DATA and BDAT while reading (552 5.3.4).</summary>
     public long MaxMessageSize { get; init; }
 
-    /// <summary>limits.max_recipients: recipients past it get 452 4.5.3, not counted as errors.</summary>
+    /// <summary>limits.max_recipients: recipients past it get 452 4.5.3, not counted as errors up to the overshoot.</summary>
     public int MaxRecipients { get; init; }
+
+    /// <summary>limits.max_recipient_overshoot: 452 4.5.3 replies per transaction before each further one is an error.</summary>
+    public int MaxRecipientOvershoot { get; init; }
 
     /// <summary>limits.max_connections, limits.max_connections_per_ip: 421 4.7.0 at accept (or after the PROXY header).</summary>
     public int MaxConnections { get; init; }
@@ -53,6 +56,7 @@ public sealed record SmtpLimits
     {
         MaxMessageSize = config.Limits.MaxMessageSize,
         MaxRecipients = config.Limits.MaxRecipients,
+        MaxRecipientOvershoot = config.Limits.MaxRecipientOvershoot,
         MaxConnections = config.Limits.MaxConnections,
         MaxConnectionsPerAddress = config.Limits.MaxConnectionsPerIp,
         CommandTimeout = config.Limits.CommandTimeout,
