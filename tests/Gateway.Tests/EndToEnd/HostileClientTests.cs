@@ -44,4 +44,43 @@ public class HostileClientTests
         }
         Assert.StartsWith($"Received: from {name} ([127.0.0.1])\r\n", Mail.ReceivedHeader(Assert.Single(upstream.Messages).Data));
     }
+
+    [Theory]
+    [InlineData("<a@[x\"y>z\"]>")] // a ">" inside: the upstream would read another path
+    [InlineData("<a@[192.0.2.1\tSIZE=1]>")] // a tab: a parameter on the upstream's command line
+    [InlineData("<a@[é]>")]
+    [InlineData("<a@[192.0.2.300]>")]
+    [InlineData("<a@[IPv6:2001:db8::g]>")]
+    [InlineData("<a@[:x]>")]
+    [InlineData("<a@[x-tag:some.thing]>")] // RFC 5321 4.1.3: no tag but IPv6 is registered
+    public async Task A_malformed_address_literal_is_refused_at_mail(string sender)
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("501 5.1.7", await c.CommandAsync($"MAIL FROM:{sender} SMTPUTF8"));
+            Assert.StartsWith("503", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+        }
+        Assert.Empty(upstream.EnvelopeCommands);
+    }
+
+    [Theory]
+    [InlineData("<a@[192.0.2.1]>")]
+    [InlineData("<a@[IPv6:2001:db8::1]>")]
+    [InlineData("<a@[IPv6:::ffff:192.0.2.1]>")]
+    public async Task A_well_formed_address_literal_sender_is_forwarded_as_given(string sender)
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            await Mail.BeginDataAsync(c, sender);
+            Assert.StartsWith("250", await c.CommandAsync("Subject: x\r\n\r\nx\r\n."));
+        }
+        Assert.Equal(sender[1..^1], Assert.Single(upstream.Messages).MailFrom);
+    }
 }
