@@ -45,6 +45,44 @@ public class HostileClientTests
         Assert.StartsWith($"Received: from {name} ([127.0.0.1])\r\n", Mail.ReceivedHeader(Assert.Single(upstream.Messages).Data));
     }
 
+    [Fact]
+    public async Task A_non_ascii_address_never_goes_to_an_upstream_without_smtputf8()
+    {
+        await using var upstream = new FakeUpstream { Utf8 = false };
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            // RFC 6531 3.4: such an address must not be sent to a server that did not offer SMTPUTF8.
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<élève@sender.test> SMTPUTF8"));
+            Assert.StartsWith("553 5.6.7", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+            Assert.StartsWith("250", await c.CommandAsync("RSET"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test> SMTPUTF8"));
+            Assert.StartsWith("553 5.6.7", await c.CommandAsync("RCPT TO:<böb@example.test>"));
+            Assert.StartsWith("250", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            Assert.StartsWith("250", await c.CommandAsync("Subject: x\r\n\r\nx\r\n."));
+        }
+        Assert.Equal("bob@example.test", Assert.Single(Assert.Single(upstream.Messages).RcptTo));
+        Assert.All(upstream.EnvelopeCommands, line => Assert.True(System.Text.Ascii.IsValid(line), line));
+    }
+
+    [Fact]
+    public async Task A_non_ascii_recipient_refuses_the_message_at_the_end_of_data_for_an_upstream_without_smtputf8()
+    {
+        await using var upstream = new FakeUpstream { Utf8 = false };
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream, upstreamYaml: "  recipients: at_end_of_data\n");
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            await Mail.BeginDataAsync(c, "<alice@sender.test> SMTPUTF8", "<böb@example.test>");
+            Assert.StartsWith("553 5.6.7", await c.CommandAsync("Subject: x\r\n\r\nx\r\n."));
+        }
+        Assert.Empty(upstream.Messages);
+        Assert.All(upstream.EnvelopeCommands, line => Assert.True(System.Text.Ascii.IsValid(line), line));
+    }
+
     [Theory]
     [InlineData("<a@[x\"y>z\"]>")] // a ">" inside: the upstream would read another path
     [InlineData("<a@[192.0.2.1\tSIZE=1]>")] // a tab: a parameter on the upstream's command line

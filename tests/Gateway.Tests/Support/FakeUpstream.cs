@@ -60,6 +60,9 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Offer CHUNKING (and BINARYMIME) and take BDAT.</summary>
     public bool Chunking { get; init; }
 
+    /// <summary>Offer SMTPUTF8 (RFC 6531); on by default.</summary>
+    public bool Utf8 { get; init; } = true;
+
     /// <summary>Messages that came by BDAT.</summary>
     public int BdatMessages => Volatile.Read(ref _bdat);
 
@@ -172,7 +175,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                             caps += "250-STARTTLS\r\n";
                         if (Chunking)
                             caps += "250-CHUNKING\r\n250-BINARYMIME\r\n";
-                        await WriteAsync(stream, caps + "250 SMTPUTF8\r\n");
+                        await WriteAsync(stream, caps + (Utf8 ? "250 SMTPUTF8\r\n" : "250 ENHANCEDSTATUSCODES\r\n"));
                         break;
                     case "HELO":
                         await WriteAsync(stream, "250 upstream.test\r\n");
