@@ -60,6 +60,9 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Offer CHUNKING (and BINARYMIME) and take BDAT.</summary>
     public bool Chunking { get; init; }
 
+    /// <summary>Sent in the clear right behind STARTTLS's 220, in the same write (the STARTTLS response injection).</summary>
+    public string? AfterStartTls { get; init; }
+
     /// <summary>Offer SMTPUTF8 (RFC 6531); on by default.</summary>
     public bool Utf8 { get; init; } = true;
 
@@ -181,7 +184,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                         await WriteAsync(stream, "250 upstream.test\r\n");
                         break;
                     case "STARTTLS":
-                        await WriteAsync(stream, "220 2.0.0 go ahead\r\n");
+                        await WriteAsync(stream, "220 2.0.0 go ahead\r\n" + AfterStartTls);
                         var ssl = new SslStream(stream);
                         await ssl.AuthenticateAsServerAsync(_certificate!);
                         stream = ssl;
