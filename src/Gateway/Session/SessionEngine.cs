@@ -179,8 +179,10 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
             if (size > Connection.Config.Limits.MaxMessageSize)
                 return SessionResponse.Say(Reply.MessageTooBig);
         }
-        if (parameters.TryGetValue("BODY", out var body) && body is not null && !body.Equals("7BIT", StringComparison.OrdinalIgnoreCase) && !body.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase))
+        if (parameters.TryGetValue("BODY", out var body) && (body is null || !body.Equals("7BIT", StringComparison.OrdinalIgnoreCase) && !body.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase)))
             return SessionResponse.Say(new Reply(501, "5.5.4", "Unsupported BODY type"));
+        if (parameters.TryGetValue("SMTPUTF8", out var utf8) && utf8 is not null)
+            return SessionResponse.Say(new Reply(501, "5.5.4", "SMTPUTF8 takes no value"));
         foreach (var key in parameters.Keys)
         {
             if (!key.Equals("SIZE", StringComparison.OrdinalIgnoreCase) && !key.Equals("BODY", StringComparison.OrdinalIgnoreCase) && !key.Equals("SMTPUTF8", StringComparison.OrdinalIgnoreCase))

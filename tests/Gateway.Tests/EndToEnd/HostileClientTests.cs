@@ -121,4 +121,21 @@ public class HostileClientTests
         }
         Assert.Equal(sender[1..^1], Assert.Single(upstream.Messages).MailFrom);
     }
+
+    [Theory]
+    [InlineData("SMTPUTF8=yes")] // RFC 6531 3.4: no value
+    [InlineData("BODY")] // RFC 6152: BODY=7BIT or BODY=8BITMIME
+    [InlineData("BODY=")]
+    public async Task A_mail_parameter_with_a_value_it_must_not_have_or_without_the_one_it_must_have_is_refused(string parameter)
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            Assert.StartsWith("501 5.5.4", await c.CommandAsync($"MAIL FROM:<alice@sender.test> {parameter}"));
+            Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test> SMTPUTF8 BODY=8BITMIME"));
+        }
+    }
 }
