@@ -138,4 +138,24 @@ public class HostileClientTests
             Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<alice@sender.test> SMTPUTF8 BODY=8BITMIME"));
         }
     }
+
+    [Theory]
+    [InlineData("PROXY TCP4 ::1 ::2 40000 25")] // the family must match the addresses
+    [InlineData("PROXY TCP6 203.0.113.9 192.0.2.1 40000 25")]
+    [InlineData("PROXY TCP4 1 192.0.2.1 40000 25")] // "1" is not a dotted quad (IPAddress reads 0.0.0.1)
+    [InlineData("PROXY TCP4 0x7f.1 192.0.2.1 40000 25")]
+    [InlineData("PROXY TCP6 fe80::1%1 ::1 40000 25")] // no scope
+    public async Task A_malformed_proxy_v1_header_from_a_trusted_proxy_closes_the_connection(string header)
+    {
+        await using var gateway = await GatewayHost.StartAsync(
+            "server:\n  listen: [\"127.0.0.1:0\"]\n  hostname: mx.test.example\n  proxy_protocol: { trusted: [\"127.0.0.1/32\"] }\n");
+        var c = await RawSmtpClient.ConnectAsync(gateway.Port);
+        await using (c)
+        {
+            await c.SendAsync(header + "\r\n");
+            Assert.StartsWith("220 ", await c.ReadReplyAsync());
+            Assert.Equal("501 5.5.4 Malformed PROXY header", await c.ReadReplyAsync());
+            Assert.True(await c.IsClosedAsync());
+        }
+    }
 }
