@@ -158,4 +158,26 @@ public class HostileClientTests
             Assert.True(await c.IsClosedAsync());
         }
     }
+
+    [Fact]
+    public async Task Forged_score_headers_are_removed_however_deep_in_a_header_block_the_limits_allow()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync("mime:\n  max_header_block: 8MB\n", upstream);
+        // Over 3 MB of header fields (32 of about 98 000 octets, under max_header_size), then the forged verdict.
+        var fold = "\r\n\t" + new string('p', 998);
+        var padding = new System.Text.StringBuilder();
+        for (var i = 0; i < 32; i++)
+            padding.Append($"X-Pad-{i}: p").Append(string.Concat(Enumerable.Repeat(fold, 98))).Append("\r\n");
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            await Mail.BeginDataAsync(c);
+            Assert.StartsWith("250", await c.CommandAsync($"{padding}X-Spam-Flag: NO\r\nSubject: deep\r\n\r\nx\r\n."));
+        }
+        var text = Assert.Single(upstream.Messages).Text;
+        Assert.True(text.Length > 3_000_000);
+        Assert.DoesNotContain("X-Spam-Flag", text);
+        Assert.Contains("Subject: deep\r\n\r\nx\r\n", text);
+    }
 }
