@@ -112,7 +112,7 @@ public sealed record SmtpPath(string LocalPart, string Domain, bool IsQuoted, bo
         var trailingDot = false;
         if (literal)
         {
-            if (!domain.EndsWith(']') || domain.Length < 3 || domain.AsSpan(1, domain.Length - 2).ContainsAny("[]\\ "))
+            if (!IsAddressLiteralText(domain))
                 return "invalid address literal";
         }
         else
@@ -177,6 +177,35 @@ public sealed record SmtpPath(string LocalPart, string Domain, bool IsQuoted, bo
                 return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// RFC 5321 4.1.3: <c>[IPv4]</c> or <c>[IPv6:address]</c>, the only literals with a registered tag. Anything else
+    /// (a tab, a '>', a quote, non-ASCII) would reach the upstream's command line as the client wrote it.
+    /// </summary>
+    private static bool IsAddressLiteralText(string d)
+    {
+        if (d.Length < 3 || d[0] != '[' || d[^1] != ']')
+            return false;
+        var inner = d.AsSpan(1, d.Length - 2);
+        if (inner.StartsWith("IPv6:", StringComparison.OrdinalIgnoreCase))
+        {
+            var v6 = inner[5..];
+            foreach (var c in v6)
+            {
+                if (!char.IsAsciiHexDigit(c) && c is not (':' or '.'))
+                    return false;
+            }
+            return System.Net.IPAddress.TryParse(v6, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        }
+        var parts = 0;
+        foreach (var range in inner.Split('.'))
+        {
+            var part = inner[range];
+            if (++parts > 4 || part.Length is 0 or > 3 || !int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 255)
+                return false;
+        }
+        return parts == 4;
     }
 
     private static bool IsDomain(string d)

@@ -8,9 +8,6 @@ namespace Gateway.Forwarding;
 /// </summary>
 public static class ForgedHeaders
 {
-    /// <summary>Headers past this many bytes are not looked at (and the message is passed on unchanged).</summary>
-    private const int MaxHeaderBlock = 1024 * 1024;
-
     /// <summary>
     /// Also puts <paramref name="subjectPrefix"/> in front of the Subject (policy.thresholds.rewrite_subject), or adds
     /// a Subject made of it when there is none.
@@ -19,8 +16,10 @@ public static class ForgedHeaders
     /// <returns><paramref name="message"/> itself when there is nothing to change, else a rewritten view of it.</returns>
     public static Stream Remove(Stream message, IReadOnlyCollection<string> names, string? subjectPrefix = null, string? authservId = null)
     {
-        // Read just enough to see the whole header block: 8 KB, then more while the blank line is not in sight.
-        // The buffer is pooled (a new one per message was most of what forwarding allocated for it).
+        // Read just enough to see the whole header block: 8 KB, then more while the blank line is not in sight. No cap
+        // of its own: a field past it would go upstream unlooked at, and the end of DATA has already refused a header
+        // block over mime.max_header_block. The buffer is pooled (a new one per message was most of what forwarding
+        // allocated for it).
         byte[] block = [];
         try
         {
@@ -36,9 +35,9 @@ public static class ForgedHeaders
                 block = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
                 message.ReadExactly(block, 0, length);
                 end = HeaderEnd(block.AsSpan(0, length));
-                if (end >= 0 || length == message.Length || size >= MaxHeaderBlock)
+                if (end >= 0 || length == message.Length || size == Array.MaxLength)
                     break;
-                size *= 4;
+                size = (int)Math.Min(Array.MaxLength, size * 4L);
             }
             message.Position = 0;
             if (end < 0)

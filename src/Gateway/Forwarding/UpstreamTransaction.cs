@@ -117,7 +117,15 @@ public sealed class UpstreamTransaction
             if (connection is null)
                 return Fail(Reply.UpstreamUnavailable, reason ?? "no upstream host");
             _host = connection.Host;
-            var pipelined = connection.Has(UpstreamExtensions.Pipelining);
+            var utf8 = connection.Has(UpstreamExtensions.SmtpUtf8);
+            if (!utf8 && !IsAscii(_sender))
+            {
+                _pool.Release(connection);
+                return Fail(NoSmtpUtf8, $"{connection.Host} does not offer SMTPUTF8 for the sender's address");
+            }
+            // A recipient the upstream must not see goes without RCPT: MAIL alone, and its refusal once MAIL is accepted.
+            var sendable = utf8 || IsAscii(recipient);
+            var pipelined = connection.Has(UpstreamExtensions.Pipelining) && sendable;
             UpstreamResponse mail;
             try
             {
@@ -180,6 +188,8 @@ public sealed class UpstreamTransaction
             }
             _mailAccepted = true;
             _connection = connection;
+            if (!sendable)
+                return NoSmtpUtf8;
             if (!pipelined)
                 return await RcptAsync(connection, recipient, cancellationToken).ConfigureAwait(false);
             try
@@ -202,6 +212,8 @@ public sealed class UpstreamTransaction
 
     private async Task<Reply> RcptAsync(UpstreamConnection connection, SmtpPath recipient, CancellationToken cancellationToken)
     {
+        if (!connection.Has(UpstreamExtensions.SmtpUtf8) && !IsAscii(recipient))
+            return NoSmtpUtf8;
         try
         {
             using var deadline = _pool.Deadline(cancellationToken);
@@ -412,6 +424,14 @@ public sealed class UpstreamTransaction
     }
 
     private static string RcptCommand(SmtpPath recipient) => $"RCPT TO:<{recipient.Address}>";
+
+    /// <summary>
+    /// RFC 6531 3.4: a non-ASCII address is never sent to a server that did not offer SMTPUTF8 (as Postfix's smtp
+    /// client bounces it): refused for good, since the same upstream would meet it again.
+    /// </summary>
+    private static readonly Reply NoSmtpUtf8 = new(553, "5.6.7", "Non-ASCII address not accepted: the upstream server does not support SMTPUTF8");
+
+    private static bool IsAscii(SmtpPath path) => System.Text.Ascii.IsValid(path.LocalPart) && System.Text.Ascii.IsValid(path.Domain);
 
     /// <summary>No control character can reach the upstream's command line (the parser refuses them; this makes sure).</summary>
     private static bool IsSafe(SmtpPath path)

@@ -126,7 +126,7 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         if (!SmtpStateTable.Allows(State, command.Verb))
             return BadSequence();
         await ResetAsync().ConfigureAwait(false);
-        Connection.Helo = SmtpPath.Printable(name);
+        Connection.Helo = HeloName(name);
         Connection.Extended = command.Verb == SmtpVerb.Ehlo;
         var (refusal, close) = await SessionPhases.RunSessionPhaseAsync(Connection, Phase.Helo, cancellationToken).ConfigureAwait(false);
         if (refusal is not null)
@@ -148,6 +148,18 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
         return new SessionResponse(new Reply(250, "", "SMTPUTF8"), SessionNext.Command, lines.ToString());
     }
 
+    /// <summary>
+    /// The HELO name as the filters, the log and the Received header see it: whole (the command line bounds it), with
+    /// '?' for what is not printable ASCII and for the characters that would change how the Received header reads
+    /// (a comment, a quoted string, an address), as Postfix's smtpd neuters them. '[', ']' and ':' stay for address literals.
+    /// </summary>
+    private static string HeloName(string name) =>
+        string.Create(name.Length, name, static (span, name) =>
+        {
+            for (var i = 0; i < name.Length; i++)
+                span[i] = name[i] is > ' ' and < (char)127 and not ('<' or '>' or '(' or ')' or '\\' or '"' or ';' or '@') ? name[i] : '?';
+        });
+
     private async ValueTask<SessionResponse> MailAsync(string argument, CancellationToken cancellationToken)
     {
         if (!argument.StartsWith("FROM:", StringComparison.OrdinalIgnoreCase))
@@ -167,8 +179,10 @@ public sealed class SessionEngine(Connection connection, IMessageHandler message
             if (size > Connection.Config.Limits.MaxMessageSize)
                 return SessionResponse.Say(Reply.MessageTooBig);
         }
-        if (parameters.TryGetValue("BODY", out var body) && body is not null && !body.Equals("7BIT", StringComparison.OrdinalIgnoreCase) && !body.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase))
+        if (parameters.TryGetValue("BODY", out var body) && (body is null || !body.Equals("7BIT", StringComparison.OrdinalIgnoreCase) && !body.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase)))
             return SessionResponse.Say(new Reply(501, "5.5.4", "Unsupported BODY type"));
+        if (parameters.TryGetValue("SMTPUTF8", out var utf8) && utf8 is not null)
+            return SessionResponse.Say(new Reply(501, "5.5.4", "SMTPUTF8 takes no value"));
         foreach (var key in parameters.Keys)
         {
             if (!key.Equals("SIZE", StringComparison.OrdinalIgnoreCase) && !key.Equals("BODY", StringComparison.OrdinalIgnoreCase) && !key.Equals("SMTPUTF8", StringComparison.OrdinalIgnoreCase))

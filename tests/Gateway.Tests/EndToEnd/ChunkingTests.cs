@@ -120,4 +120,22 @@ public class ChunkingTests
         }
         Assert.Equal("ab\r\n", Encoding.ASCII.GetString(Mail.WithoutReceived(Assert.Single(upstream.Messages).Data)));
     }
+
+    [Fact]
+    public async Task A_refused_bdat_has_its_chunk_dropped_and_the_commands_inside_never_run()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync(upstream: upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        await using (c)
+        {
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.test"));
+            // No transaction: 503, and the chunk (a whole transaction's commands) is read as data and dropped.
+            var inside = "MAIL FROM:<spoof@example.test>\r\nRCPT TO:<bob@example.test>\r\n";
+            Assert.Equal("503 5.5.1 Bad sequence of commands", await ChunkAsync(c, inside, last: true));
+            Assert.Equal("503 5.5.1 Bad sequence of commands", await c.CommandAsync("RCPT TO:<bob@example.test>"));
+            Assert.Equal("250 2.0.0 OK", await c.CommandAsync("NOOP"));
+        }
+        Assert.Empty(upstream.EnvelopeCommands);
+    }
 }

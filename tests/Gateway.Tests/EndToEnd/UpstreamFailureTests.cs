@@ -146,4 +146,16 @@ public class UpstreamFailureTests
         await Mail.SendAsync(gateway.Port, Mail.Message());
         Assert.True(Assert.Single(upstream.Messages).OverTls);
     }
+
+    [Fact]
+    public async Task Plaintext_an_upstream_sends_behind_its_starttls_reply_is_never_read_as_if_over_tls()
+    {
+        using var certificate = TestCertificates.Create("upstream.test");
+        // CVE-2011-0411's other side: a man in the middle appends replies in the clear to the 220.
+        await using var upstream = new FakeUpstream(certificate) { AfterStartTls = "250-upstream.test\r\n250 SIZE 1\r\n" };
+        await using var gateway = await GatewayHost.StartAsync($"upstream:\n  hosts: [\"{upstream.HostPort}\"]\n  tls: required\n");
+        var e = await RefusedAsync(gateway.Port);
+        Assert.Equal(451, (int)e.StatusCode);
+        Assert.Empty(upstream.EnvelopeCommands);
+    }
 }

@@ -59,7 +59,9 @@ public class LogInjectionTests
         Assert.Contains("\U0001F600", line); // readable characters stay readable
         Assert.Single(Regex.Matches(line, "outcome="));
         var fields = LogFields.Parse(line[line.IndexOf("transaction", StringComparison.Ordinal)..]);
-        Assert.Equal(helo, fields.Single(f => f.Key == "helo").Value);
+        // The HELO name's quote, backslash and angle brackets are neutered at HELO (as Postfix does; see
+        // HostileClientTests); its '=' still reaches the log, and the Subject carries quotes and backslashes.
+        Assert.Equal("x?y?z?x?=1", fields.Single(f => f.Key == "helo").Value);
         Assert.Equal(subject, fields.Single(f => f.Key == "subject").Value);
         Assert.Equal("<id=1@sender.test>", fields.Single(f => f.Key == "message_id").Value);
         Assert.Equal("delivered", fields.Single(f => f.Key == "outcome").Value);

@@ -60,6 +60,12 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Offer CHUNKING (and BINARYMIME) and take BDAT.</summary>
     public bool Chunking { get; init; }
 
+    /// <summary>Sent in the clear right behind STARTTLS's 220, in the same write (the STARTTLS response injection).</summary>
+    public string? AfterStartTls { get; init; }
+
+    /// <summary>Offer SMTPUTF8 (RFC 6531); on by default.</summary>
+    public bool Utf8 { get; init; } = true;
+
     /// <summary>Messages that came by BDAT.</summary>
     public int BdatMessages => Volatile.Read(ref _bdat);
 
@@ -172,13 +178,13 @@ public sealed class FakeUpstream : IAsyncDisposable
                             caps += "250-STARTTLS\r\n";
                         if (Chunking)
                             caps += "250-CHUNKING\r\n250-BINARYMIME\r\n";
-                        await WriteAsync(stream, caps + "250 SMTPUTF8\r\n");
+                        await WriteAsync(stream, caps + (Utf8 ? "250 SMTPUTF8\r\n" : "250 ENHANCEDSTATUSCODES\r\n"));
                         break;
                     case "HELO":
                         await WriteAsync(stream, "250 upstream.test\r\n");
                         break;
                     case "STARTTLS":
-                        await WriteAsync(stream, "220 2.0.0 go ahead\r\n");
+                        await WriteAsync(stream, "220 2.0.0 go ahead\r\n" + AfterStartTls);
                         var ssl = new SslStream(stream);
                         await ssl.AuthenticateAsServerAsync(_certificate!);
                         stream = ssl;

@@ -66,11 +66,30 @@ public static class ProxyHeader
         if (parts.Length >= 1 && parts[0] == "UNKNOWN")
             return new(Status.Parsed, consumed);
         if (parts.Length != 5 || parts[0] is not ("TCP4" or "TCP6")
-            || !IPAddress.TryParse(parts[1], out var source) || !IPAddress.TryParse(parts[2], out var destination)
+            || Address(parts[1], parts[0] == "TCP4") is not { } source || Address(parts[2], parts[0] == "TCP4") is not { } destination
             || !ushort.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var sourcePort)
             || !ushort.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out var destinationPort))
             return new(Status.Invalid, consumed);
         return new(Status.Parsed, consumed, new IPEndPoint(source, sourcePort), new IPEndPoint(destination, destinationPort));
+    }
+
+    /// <summary>
+    /// An address of the header's family, as the spec writes it: four decimal octets for TCP4 (IPAddress alone also
+    /// reads "1" or "0x7f.1"), an IPv6 address without a scope for TCP6.
+    /// </summary>
+    private static IPAddress? Address(string text, bool v4)
+    {
+        if (v4)
+        {
+            var octets = text.Split('.');
+            if (octets.Length != 4 || octets.Any(o => o.Length is 0 or > 3 || !o.All(char.IsAsciiDigit)))
+                return null;
+        }
+        else if (!text.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.'))
+            return null;
+        return IPAddress.TryParse(text, out var address)
+            && address.AddressFamily == (v4 ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6)
+            ? address : null;
     }
 
     private static Result ParseV2(in ReadOnlySequence<byte> buffer, ReadOnlySpan<byte> head)
