@@ -97,6 +97,11 @@ public sealed partial class MessageView
             Violate($"more than {_limits.MaxParts} MIME parts");
             return;
         }
+        if (Ambiguous(entity) is { } header)
+        {
+            Violate($"{header} given twice with different values");
+            return;
+        }
         NoteHtml(entity);
         switch (entity)
         {
@@ -114,6 +119,33 @@ public sealed partial class MessageView
                 Inspect(part);
                 break;
         }
+    }
+
+    private static readonly HeaderId[] Unique = [HeaderId.ContentType, HeaderId.ContentTransferEncoding, HeaderId.ContentDisposition];
+
+    /// <summary>
+    /// A part's structure given twice, differently: MimeKit reads the first Content-Type (or encoding, or
+    /// disposition), other readers the last, so the part a client shows may not be the part the rules saw (a text
+    /// body here, a multipart with an executable there). Which one a client takes cannot be known: the part is
+    /// not inspectable. The same value twice is harmless.
+    /// </summary>
+    private static string? Ambiguous(MimeEntity entity)
+    {
+        foreach (var id in Unique)
+        {
+            string? first = null;
+            foreach (var header in entity.Headers)
+            {
+                if (header.Id != id)
+                    continue;
+                var value = string.Concat(header.Value.Where(c => !char.IsWhiteSpace(c))).ToLowerInvariant();
+                if (first is null)
+                    first = value;
+                else if (first != value)
+                    return header.Field;
+            }
+        }
+        return null;
     }
 
     private void Violate(string what)

@@ -1,0 +1,48 @@
+using System.Text;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.EndToEnd;
+
+/// <summary>
+/// Messages built so that a mail client shows an attachment the gateway's rules did not see: MIME headers given
+/// twice, names that disagree, a forwarded message encoded as base64, files uuencoded in a text body. Each is
+/// refused, by the shipped attachment rules or as uninspectable; the clean variants still go through.
+/// </summary>
+public class ContentSmugglingTests
+{
+    private static readonly string Rules = Path.Combine(RepoRoot.Find(), "rules", "attachments.yaml").Replace('\\', '/');
+
+    private const string Head = "From: Alice <alice@sender.test>\r\nTo: bob@example.test\r\nSubject: t\r\nMIME-Version: 1.0\r\n";
+
+    /// <summary>A Windows executable's first bytes (MZ, and PE at the offset the DOS header names), base64.</summary>
+    private static readonly string Exe = Convert.ToBase64String([.. "MZ"u8, .. new byte[0x3A], 0x80, 0, 0, 0, .. new byte[0x40], .. "PE\0\0"u8, .. new byte[200]], Base64FormattingOptions.InsertLineBreaks);
+
+    private static string Mixed(string part) =>
+        "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n" + part + "\r\n--b--\r\n";
+
+    public static TheoryData<string, string, string> Cases() => new()
+    {
+        // Given twice, the first Content-Type is MimeKit's; a client that takes the last one shows a.js.
+        { "two Content-Type, text first", Head + "Content-Type: text/plain\r\n" + Mixed("Content-Type: application/javascript; name=\"a.js\"\r\n\r\nalert(1)"), "554 5.7.0" },
+        { "two Content-Transfer-Encoding, 7bit first", Head + Mixed("Content-Type: application/octet-stream; name=\"a.dat\"\r\nContent-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Exe), "554 5.7.0" },
+        { "two Content-Disposition", Head + Mixed("Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\nContent-Disposition: attachment; filename=\"a.js\"\r\n\r\nalert(1)"), "554 5.7.0" },
+        { "the same Content-Type twice", Head + "Content-Type: text/plain\r\nContent-Type: text/plain\r\n\r\nhello", "250 " },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task What_a_client_would_show_is_what_the_rules_see(string what, string message, string expected)
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync($"rules:\n  files: [\"{Rules}\"]\n", upstream);
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        string reply;
+        await using (c)
+        {
+            await Mail.BeginDataAsync(c);
+            reply = await c.CommandAsync(message.TrimEnd('\r', '\n') + "\r\n.");
+        }
+        Assert.True(reply.StartsWith(expected, StringComparison.Ordinal), $"{what}: {reply}");
+        Assert.Equal(expected == "250 " ? 1 : 0, upstream.Messages.Count);
+    }
+}
