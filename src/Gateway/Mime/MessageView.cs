@@ -204,6 +204,8 @@ public sealed partial class MessageView
         if (part.Content is null)
         {
             _attachments.Add(Attachment.Create(part.FileName, declared, "unknown", null));
+            foreach (var other in OtherNames(part, part.FileName))
+                _attachments.Add(Attachment.Create(other, declared, "unknown", null));
             return;
         }
         // The first bytes tell the type; archives are listed as they are decoded, old Office files read whole
@@ -230,6 +232,28 @@ public sealed partial class MessageView
             macros = HasVbaProject(whole.GetBuffer().AsSpan(0, (int)whole.Length));
         }
         _attachments.Add(Attachment.Create(name, declared, sniffed, null, macros) with { Encrypted = encrypted });
+        foreach (var other in OtherNames(part, name))
+            _attachments.Add(Attachment.Create(other, declared, sniffed, null, macros) with { Encrypted = encrypted });
+    }
+
+    /// <summary>
+    /// The names a client may show for the part besides MimeKit's <see cref="MimePart.FileName"/> (Content-
+    /// Disposition's filename first): Content-Type's name when it differs, and a name cut at a NUL (where Windows'
+    /// C APIs end it: "a.js\0.txt" is saved as a.js). Each is inspected as the same attachment.
+    /// </summary>
+    private static IEnumerable<string> OtherNames(MimePart part, string? name)
+    {
+        string?[] given = [part.ContentDisposition?.FileName, part.ContentType.Name];
+        var names = new List<string>();
+        foreach (var candidate in given)
+        {
+            if (candidate is null)
+                continue;
+            names.Add(candidate);
+            if (candidate.IndexOf('\0') is var nul and >= 0)
+                names.Add(candidate[..nul]);
+        }
+        return names.Distinct().Where(n => n != name);
     }
 
     private ArchiveInspector? _archives;

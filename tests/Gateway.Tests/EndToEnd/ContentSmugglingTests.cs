@@ -27,6 +27,10 @@ public class ContentSmugglingTests
         { "two Content-Transfer-Encoding, 7bit first", Head + Mixed("Content-Type: application/octet-stream; name=\"a.dat\"\r\nContent-Transfer-Encoding: 7bit\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Exe), "554 5.7.0" },
         { "two Content-Disposition", Head + Mixed("Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\nContent-Disposition: attachment; filename=\"a.js\"\r\n\r\nalert(1)"), "554 5.7.0" },
         { "the same Content-Type twice", Head + "Content-Type: text/plain\r\nContent-Type: text/plain\r\n\r\nhello", "250 " },
+        // Content-Disposition's filename is MimeKit's FileName; a client that takes Content-Type's name shows a.js.
+        { "name and filename disagree", Head + Mixed("Content-Type: application/octet-stream; name=\"a.js\"\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\n\r\nalert(1)"), "554 5.7.1 Executable" },
+        { "a NUL in the name", Head + Mixed("Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=utf-8''a.js%00.txt\r\n\r\nalert(1)"), "554 5.7.1 Executable" },
+        { "name and filename agree", Head + Mixed("Content-Type: application/octet-stream; name=\"a.txt\"\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\n\r\nhello"), "250 " },
     };
 
     [Theory]
