@@ -115,6 +115,9 @@ public sealed partial class MessageView
             case TextPart text when text.FileName is null && !text.IsAttachment:
                 AppendText(text);
                 break;
+            case MimePart part when part.ContentType.IsMimeType("message", "rfc822") || part.ContentType.IsMimeType("message", "global"):
+                WalkEncodedMessage(part, depth);
+                break;
             case MimePart part:
                 Inspect(part);
                 break;
@@ -146,6 +149,21 @@ public sealed partial class MessageView
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// A message/rfc822 part in base64 or quoted-printable, which MimeKit leaves a leaf: Thunderbird and Gmail
+    /// decode it and show the forwarded message with its attachments, so it is decoded and walked here too.
+    /// </summary>
+    private void WalkEncodedMessage(MimePart part, int depth)
+    {
+        if (part.Content is null)
+            return;
+        MimeMessage inner;
+        using (var content = part.Content.Open())
+            inner = MimeMessage.Load(new ParserOptions { MaxMimeDepth = _limits.MaxDepth + 1 }, content);
+        if (inner.Body is { } body)
+            Walk(body, depth + 1);
     }
 
     private void Violate(string what)

@@ -31,6 +31,9 @@ public class ContentSmugglingTests
         { "name and filename disagree", Head + Mixed("Content-Type: application/octet-stream; name=\"a.js\"\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\n\r\nalert(1)"), "554 5.7.1 Executable" },
         { "a NUL in the name", Head + Mixed("Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=utf-8''a.js%00.txt\r\n\r\nalert(1)"), "554 5.7.1 Executable" },
         { "name and filename agree", Head + Mixed("Content-Type: application/octet-stream; name=\"a.txt\"\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\n\r\nhello"), "250 " },
+        // A forwarded message in base64: MimeKit leaves it a leaf; Thunderbird and Gmail decode it and show its attachments.
+        { "message/rfc822 in base64", Head + Mixed("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + Convert.ToBase64String(Encoding.ASCII.GetBytes(Head + Mixed("Content-Type: application/javascript; name=\"a.js\"\r\n\r\nalert(1)")), Base64FormattingOptions.InsertLineBreaks)), "554 5.7.1 Executable" },
     };
 
     [Theory]
