@@ -182,6 +182,8 @@ public sealed partial class MessageView
             return;
         var text = part.Text ?? "";
         CollectUrls(text.Length > MaxBodyText ? text[..MaxBodyText] : text);
+        if (!part.IsHtml)
+            InspectEmbedded(text);
         if (part.IsHtml)
         {
             try
@@ -272,6 +274,38 @@ public sealed partial class MessageView
                 names.Add(candidate[..nul]);
         }
         return names.Distinct().Where(n => n != name);
+    }
+
+    /// <summary>The first line of a uuencoded ("begin 644 name") or yEnc ("=ybegin ... name=name") file in a text.</summary>
+    private static readonly System.Text.RegularExpressions.Regex Embedded = new(
+        @"^(?:begin [0-7]{3,4} (?<uu>[^\r\n]+?)|=ybegin [^\r\n]*?name=(?<y>[^\r\n]+?))\r?$",
+        System.Text.RegularExpressions.RegexOptions.Multiline | System.Text.RegularExpressions.RegexOptions.CultureInvariant
+        | System.Text.RegularExpressions.RegexOptions.NonBacktracking);
+
+    /// <summary>
+    /// Files uuencoded or yEnc-encoded inside a plain text body, which Thunderbird shows as attachments of their
+    /// names (and older Outlook versions did): each is decoded (MimeKit's decoders) and inspected as an attachment.
+    /// </summary>
+    private void InspectEmbedded(string text)
+    {
+        foreach (System.Text.RegularExpressions.Match match in Embedded.Matches(text))
+        {
+            if (++_parts > _limits.MaxParts)
+            {
+                Violate($"more than {_limits.MaxParts} MIME parts");
+                return;
+            }
+            var uu = match.Groups["uu"].Success;
+            var name = (uu ? match.Groups["uu"] : match.Groups["y"]).Value.Trim();
+            // To the block's last line ("end", "=yend"), or the end of the text.
+            var end = text.IndexOf(uu ? "\nend" : "\n=yend", match.Index, StringComparison.Ordinal);
+            end = end < 0 ? text.Length : Math.Min(text.Length, end + 80);
+            var input = Encoding.Latin1.GetBytes(text[match.Index..end]);
+            MimeKit.Encodings.IMimeDecoder decoder = uu ? new MimeKit.Encodings.UUDecoder() : new MimeKit.Encodings.YDecoder();
+            var output = new byte[decoder.EstimateOutputLength(input.Length)];
+            var length = decoder.Decode(input, 0, input.Length, output);
+            Inspect(new MimePart("text", "plain") { FileName = name, Content = new MimeContent(new MemoryStream(output, 0, length)) });
+        }
     }
 
     private ArchiveInspector? _archives;

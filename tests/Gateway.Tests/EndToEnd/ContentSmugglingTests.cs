@@ -34,6 +34,10 @@ public class ContentSmugglingTests
         // A forwarded message in base64: MimeKit leaves it a leaf; Thunderbird and Gmail decode it and show its attachments.
         { "message/rfc822 in base64", Head + Mixed("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
             + Convert.ToBase64String(Encoding.ASCII.GetBytes(Head + Mixed("Content-Type: application/javascript; name=\"a.js\"\r\n\r\nalert(1)")), Base64FormattingOptions.InsertLineBreaks)), "554 5.7.1 Executable" },
+        // Thunderbird shows a uuencoded (or yEnc) block in a text body as an attachment.
+        { "uuencoded in the body", Head + "Content-Type: text/plain\r\n\r\nsee attached\r\nbegin 644 a.js\r\n(86QE<G0H,2D*\r\n`\r\nend\r\n", "554 5.7.1 Executable" },
+        { "yEnc in the body", Head + "Content-Type: text/plain\r\n\r\nsee attached\r\n=ybegin line=128 size=4 name=a.js\r\nabcd\r\n=yend size=4\r\n", "554 5.7.1 Executable" },
+        { "a text that says begin", Head + "Content-Type: text/plain\r\n\r\nbegin 644 lines of text\r\nend\r\n", "250 " },
     };
 
     [Theory]
