@@ -37,15 +37,46 @@ public sealed partial class MessageView
 
     private readonly List<Uri> _urls = [];
 
+    /// <summary>
+    /// Links are kept up to 1,000; past that only links to hosts not seen yet, so that a link is never hidden behind
+    /// a thousand harmless ones. Links to more than 1,000 hosts, or more than 100,000 links, make the message
+    /// uninspectable.
+    /// </summary>
+    private const int MaxUrls = 1000;
+
+    private const int MaxLinkCandidates = 100_000;
+
+    private readonly HashSet<string> _urlHosts = new(StringComparer.OrdinalIgnoreCase);
+    private int _linkCandidates;
+
     private void CollectUrls(string text)
     {
         foreach (var candidate in UrlScan.Candidates(text))
+            AddUrl(candidate);
+    }
+
+    private void AddUrl(string candidate)
+    {
+        if (++_linkCandidates > MaxLinkCandidates)
         {
-            if (_urls.Count >= 1000)
-                return;
-            if (Uri.TryCreate(candidate, UriKind.Absolute, out var uri) && uri.Host.Length > 0)
-                _urls.Add(uri);
+            Violate($"more than {MaxLinkCandidates} links");
+            return;
         }
+        if (!Uri.TryCreate(candidate, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+            return;
+        if (_urlHosts.Contains(uri.Host))
+        {
+            if (_urls.Count < MaxUrls)
+                _urls.Add(uri);
+            return;
+        }
+        if (_urlHosts.Count >= MaxUrls)
+        {
+            Violate($"links to more than {MaxUrls} hosts");
+            return;
+        }
+        _urlHosts.Add(uri.Host);
+        _urls.Add(uri);
     }
 
     public static MessageView Parse(MessageSpool spool, MimeLimits limits) => Parse(spool, limits, TimeProvider.System);
@@ -181,14 +212,16 @@ public sealed partial class MessageView
         if (_text.Length >= MaxBodyText)
             return;
         var text = part.Text ?? "";
-        CollectUrls(text.Length > MaxBodyText ? text[..MaxBodyText] : text);
+        // The whole text: a link after a megabyte of padding is still a link.
+        CollectUrls(text);
         if (!part.IsHtml)
             InspectEmbedded(text);
         if (part.IsHtml)
         {
             try
             {
-                text = HtmlToText(text);
+                text = HtmlToText(text, AddLink);
+                CollectUrls(text); // clients make links of addresses in the text, references decoded
             }
             catch (Exception e) // a third-party parser on hostile input: whatever it throws, the part was not read
             {
@@ -203,7 +236,16 @@ public sealed partial class MessageView
     /// What a reader would see, roughly: the text of the document (HtmlAgilityPack, which reads broken HTML as a
     /// browser would) without scripts, styles and the head, entities decoded. At most 1 MB of HTML is read.
     /// </summary>
-    public static string HtmlToText(string html)
+    public static string HtmlToText(string html) => HtmlToText(html, null);
+
+    private void AddLink(string attribute)
+    {
+        if (HtmlLinks.Target(attribute) is { } target)
+            AddUrl(target);
+    }
+
+    /// <param name="attribute">Given every attribute value of the document, references decoded (links in href, src, action...).</param>
+    private static string HtmlToText(string html, Action<string>? attribute)
     {
         var document = new HtmlAgilityPack.HtmlDocument { OptionMaxNestedChildNodes = 256 };
         document.LoadHtml(html.Length > MaxBodyText ? html[..MaxBodyText] : html);
@@ -213,7 +255,12 @@ public sealed partial class MessageView
         foreach (var node in document.DocumentNode.DescendantsAndSelf())
         {
             if (node.NodeType == HtmlAgilityPack.HtmlNodeType.Text)
-                text.Append(WebUtility.HtmlDecode(node.InnerText)).Append(' ');
+                text.Append(HtmlLinks.Decode(node.InnerText)).Append(' ');
+            else if (attribute is not null && node.NodeType == HtmlAgilityPack.HtmlNodeType.Element)
+            {
+                foreach (var a in node.Attributes)
+                    attribute(HtmlLinks.Decode(a.Value ?? ""));
+            }
         }
         return text.ToString();
     }
