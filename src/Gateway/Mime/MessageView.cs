@@ -146,6 +146,10 @@ public sealed partial class MessageView
             case TextPart text when text.FileName is null && !text.IsAttachment:
                 AppendText(text);
                 break;
+            case MimeKit.Tnef.TnefPart tnef:
+                Inspect(tnef);
+                WalkTnef(tnef, depth);
+                break;
             case MimePart part when part.ContentType.IsMimeType("message", "rfc822") || part.ContentType.IsMimeType("message", "global"):
                 WalkEncodedMessage(part, depth);
                 break;
@@ -195,6 +199,26 @@ public sealed partial class MessageView
             inner = MimeMessage.Load(new ParserOptions { MaxMimeDepth = _limits.MaxDepth + 1 }, content);
         if (inner.Body is { } body)
             Walk(body, depth + 1);
+    }
+
+    /// <summary>
+    /// The files inside a winmail.dat (TNEF), which Outlook and Gmail show as the message's own attachments:
+    /// extracted by MimeKit and walked as parts. One that cannot be read was not inspected.
+    /// </summary>
+    private void WalkTnef(MimeKit.Tnef.TnefPart tnef, int depth)
+    {
+        List<MimeEntity> inner;
+        try
+        {
+            inner = [.. tnef.ExtractAttachments()];
+        }
+        catch (MimeKit.Tnef.TnefException e)
+        {
+            Violate($"{tnef.FileName ?? "winmail.dat"}: not a readable TNEF file ({e.Message})");
+            return;
+        }
+        foreach (var entity in inner)
+            Walk(entity, depth + 1);
     }
 
     private void Violate(string what)

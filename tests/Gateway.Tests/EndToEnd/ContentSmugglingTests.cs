@@ -37,8 +37,35 @@ public class ContentSmugglingTests
         // Thunderbird shows a uuencoded (or yEnc) block in a text body as an attachment.
         { "uuencoded in the body", Head + "Content-Type: text/plain\r\n\r\nsee attached\r\nbegin 644 a.js\r\n(86QE<G0H,2D*\r\n`\r\nend\r\n", "554 5.7.1 Executable" },
         { "yEnc in the body", Head + "Content-Type: text/plain\r\n\r\nsee attached\r\n=ybegin line=128 size=4 name=a.js\r\nabcd\r\n=yend size=4\r\n", "554 5.7.1 Executable" },
+        // Outlook and Gmail show the files inside a winmail.dat (TNEF) as the message's attachments.
+        { "an executable in winmail.dat", Head + Mixed("Content-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Convert.ToBase64String(Tnef("a.js", "alert(1)"u8.ToArray()), Base64FormattingOptions.InsertLineBreaks)), "554 5.7.1 Executable" },
+        { "a document in winmail.dat", Head + Mixed("Content-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Convert.ToBase64String(Tnef("a.txt", "hello"u8.ToArray()), Base64FormattingOptions.InsertLineBreaks)), "250 " },
         { "a text that says begin", Head + "Content-Type: text/plain\r\n\r\nbegin 644 lines of text\r\nend\r\n", "250 " },
     };
+
+    /// <summary>A TNEF stream (MS-OXTNEF) with one attached file: the attributes Outlook writes for it.</summary>
+    private static byte[] Tnef(string name, byte[] data)
+    {
+        using var tnef = new MemoryStream();
+        using var w = new BinaryWriter(tnef);
+        w.Write(0x223E9F78u);
+        w.Write((ushort)1);
+        void Attribute(byte level, uint id, byte[] value)
+        {
+            w.Write(level);
+            w.Write(id);
+            w.Write((uint)value.Length);
+            w.Write(value);
+            w.Write((ushort)value.Sum(b => b));
+        }
+        Attribute(1, 0x00089006, BitConverter.GetBytes(0x00010000)); // attTnefVersion
+        Attribute(1, 0x00069007, [.. BitConverter.GetBytes(1252), .. BitConverter.GetBytes(0)]); // attOemCodepage
+        Attribute(2, 0x00069002, [1, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0]); // attAttachRendData: a file
+        Attribute(2, 0x00018010, [.. Encoding.ASCII.GetBytes(name), 0]); // attAttachTitle
+        Attribute(2, 0x0006800F, data); // attAttachData
+        w.Flush();
+        return tnef.ToArray();
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
