@@ -40,8 +40,27 @@ public class ContentSmugglingTests
         // Outlook and Gmail show the files inside a winmail.dat (TNEF) as the message's attachments.
         { "an executable in winmail.dat", Head + Mixed("Content-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Convert.ToBase64String(Tnef("a.js", "alert(1)"u8.ToArray()), Base64FormattingOptions.InsertLineBreaks)), "554 5.7.1 Executable" },
         { "a document in winmail.dat", Head + Mixed("Content-Type: application/ms-tnef; name=\"winmail.dat\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Convert.ToBase64String(Tnef("a.txt", "hello"u8.ToArray()), Base64FormattingOptions.InsertLineBreaks)), "250 " },
+        // 7-Zip and streaming unzippers show the first of two zips laid end to end; Windows the second.
+        { "a zip laid before another", Head + Mixed("Content-Type: application/zip; name=\"x.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + Convert.ToBase64String([.. Zip(("a.js", "alert(1)")), .. Zip(("b.txt", "hello"))], Base64FormattingOptions.InsertLineBreaks)), "554 5.7.1 Executable" },
+        { "a zip in a zip, stored", Head + Mixed("Content-Type: application/zip; name=\"x.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + Convert.ToBase64String(Zip(("inner.zip", Encoding.Latin1.GetString(Zip(("b.txt", "hello")))), ("c.txt", "hi")), Base64FormattingOptions.InsertLineBreaks)), "250 " },
         { "a text that says begin", Head + "Content-Type: text/plain\r\n\r\nbegin 644 lines of text\r\nend\r\n", "250 " },
     };
+
+    private static byte[] Zip(params (string Name, string Content)[] entries)
+    {
+        using var zip = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, content) in entries)
+            {
+                using var entry = archive.CreateEntry(name, System.IO.Compression.CompressionLevel.NoCompression).Open();
+                entry.Write(Encoding.Latin1.GetBytes(content));
+            }
+        }
+        return zip.ToArray();
+    }
 
     /// <summary>A TNEF stream (MS-OXTNEF) with one attached file: the attributes Outlook writes for it.</summary>
     private static byte[] Tnef(string name, byte[] data)
