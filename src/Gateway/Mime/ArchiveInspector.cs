@@ -361,6 +361,8 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         var sniffed = FileTypes.Sniff(head.AsSpan(0, length));
         var macros = false;
         var encrypted = false;
+        if (FileTypes.IsDisguisedArchive(Path.GetFileName(name), sniffed))
+            Stop($"{name} in {level.Name}: named as an archive but does not start as one");
         if (FileTypes.IsArchive(sniffed))
         {
             // A tar inside a compressed stream is the same archive (.tar.gz), not a nested one: its files are

@@ -308,6 +308,8 @@ public sealed partial class MessageView
         var name = part.FileName;
         var macros = false;
         var encrypted = false;
+        if (FileTypes.IsDisguisedArchive(name, sniffed))
+            Violate($"{name}: named as an archive but does not start as one");
         if (FileTypes.IsArchive(sniffed))
         {
             _archives ??= new ArchiveInspector(_limits, _attachments, Violate, _time);

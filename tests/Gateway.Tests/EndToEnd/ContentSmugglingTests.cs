@@ -43,6 +43,11 @@ public class ContentSmugglingTests
         // 7-Zip and streaming unzippers show the first of two zips laid end to end; Windows the second.
         { "a zip laid before another", Head + Mixed("Content-Type: application/zip; name=\"x.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
             + Convert.ToBase64String([.. Zip(("a.js", "alert(1)")), .. Zip(("b.txt", "hello"))], Base64FormattingOptions.InsertLineBreaks)), "554 5.7.1 Executable" },
+        // 7-Zip and WinRAR find an archive after bytes put before it (as in a self-extracting one).
+        { "a zip after other bytes", Head + Mixed("Content-Type: application/zip; name=\"x.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + Convert.ToBase64String([.. Encoding.ASCII.GetBytes(new string('x', 5000)), .. Zip(("a.js", "alert(1)"))], Base64FormattingOptions.InsertLineBreaks)), "554 5.7.0" },
+        { "a zip after other bytes, in a zip", Head + Mixed("Content-Type: application/zip; name=\"x.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + Convert.ToBase64String(Zip(("inner.zip", new string('x', 5000) + Encoding.Latin1.GetString(Zip(("a.js", "alert(1)"))))), Base64FormattingOptions.InsertLineBreaks)), "554 5.7.0" },
         { "a zip in a zip, stored", Head + Mixed("Content-Type: application/zip; name=\"x.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
             + Convert.ToBase64String(Zip(("inner.zip", Encoding.Latin1.GetString(Zip(("b.txt", "hello")))), ("c.txt", "hi")), Base64FormattingOptions.InsertLineBreaks)), "250 " },
         { "a text that says begin", Head + "Content-Type: text/plain\r\n\r\nbegin 644 lines of text\r\nend\r\n", "250 " },
