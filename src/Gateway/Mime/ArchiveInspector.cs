@@ -27,7 +27,7 @@ namespace Gateway.Mime;
 /// is not readable: bzip2's and xz's decoders check their own ends, a gzip's trailer is checked here
 /// (<see cref="GzipTrailerCheck"/>). gzip is decoded by .NET's GZipStream, every member of it (see ListGzip).
 /// </remarks>
-internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate, TimeProvider time)
+internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate, TimeProvider time, Action<string, bool, Stream>? html = null)
 {
     private readonly long _started = time.GetTimestamp();
 
@@ -386,6 +386,9 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         if (_stopped)
             return;
         attachments.Add(Attachment.Create(name, "", sniffed, level.Name, macros) with { Encrypted = encrypted });
+        // An HTML or SVG file in an archive opens in the browser as an attachment does: handed on for the HTML checks.
+        if (html is not null && MessageView.MarkupKind(name, head.AsSpan(0, length)) is { } svg)
+            html($"{name} in {level.Name}", svg, new PrefixedStream(head, length, content));
         content.CopyTo(Stream.Null);
     }
 

@@ -312,7 +312,7 @@ public sealed partial class MessageView
             Violate($"{name}: named as an archive but does not start as one");
         if (FileTypes.IsArchive(sniffed))
         {
-            _archives ??= new ArchiveInspector(_limits, _attachments, Violate, _time);
+            _archives ??= new ArchiveInspector(_limits, _attachments, Violate, _time, NoteArchivedHtml);
             var outcome = _archives.Inspect(new PrefixedStream(head, n, content), sniffed, name ?? "(unnamed)", 1);
             (macros, encrypted) = (outcome.Macros, outcome.Encrypted);
         }
