@@ -27,7 +27,7 @@ namespace Gateway.Mime;
 /// is not readable: bzip2's and xz's decoders check their own ends, a gzip's trailer is checked here
 /// (<see cref="GzipTrailerCheck"/>). gzip is decoded by .NET's GZipStream, every member of it (see ListGzip).
 /// </remarks>
-internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate, TimeProvider time)
+internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attachments, Action<string> violate, TimeProvider time, Action<string, bool, Stream>? html = null)
 {
     private readonly long _started = time.GetTimestamp();
 
@@ -229,16 +229,58 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
     {
         using var copy = SeekableCopy(input, level);
         using var stream = copy.OpenRead();
-        using var archive = SharpCompress.Archives.Zip.ZipArchive.OpenArchive(stream, Options);
-        foreach (var entry in archive.Entries)
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        using (var archive = SharpCompress.Archives.Zip.ZipArchive.OpenArchive(stream, Options))
         {
-            if (_stopped)
-                return;
-            var name = entry.Key ?? "(unnamed)";
-            if (!Admit(level, name, entry.IsDirectory, entry.IsEncrypted))
-                continue;
-            using var content = entry.OpenEntryStream();
-            ListEntry(content, name, level);
+            foreach (var entry in archive.Entries)
+            {
+                if (_stopped)
+                    return;
+                var name = entry.Key ?? "(unnamed)";
+                listed.Add(name);
+                if (!Admit(level, name, entry.IsDirectory, entry.IsEncrypted))
+                    continue;
+                using var content = entry.OpenEntryStream();
+                ListEntry(content, name, level);
+            }
+        }
+        stream.Position = 0;
+        ListLocalHeaders(stream, level, listed);
+    }
+
+    /// <summary>
+    /// The entries the local headers show from the start of the zip, as 7-Zip and streaming unzippers read them,
+    /// that the central directory did not list: a zip laid before another (the directory at the end is the second
+    /// one's), or a local header naming another file than the directory does. Local headers that cannot be walked
+    /// to their end (a stored entry with a data descriptor, whose size only the directory gives) leave the
+    /// directory's listing as it is.
+    /// </summary>
+    private void ListLocalHeaders(Stream stream, Level level, HashSet<string> listed)
+    {
+        try
+        {
+            using var reader = SharpCompress.Readers.Zip.ZipReader.OpenReader(stream, Options);
+            _readers.Add(reader);
+            try
+            {
+                while (!_stopped && reader.MoveToNextEntry())
+                {
+                    var entry = reader.Entry;
+                    var name = entry.Key ?? "(unnamed)";
+                    if (!listed.Add(name) || !Admit(level, name, entry.IsDirectory, entry.IsEncrypted))
+                        continue;
+                    using var content = reader.OpenEntryStream();
+                    ListEntry(content, name, level);
+                }
+            }
+            finally
+            {
+                _readers.Remove(reader);
+            }
+        }
+        catch (Exception e) when (!_stopped && e is not (LimitExceededException or OutOfMemoryException))
+        {
+            // See above: the central directory's listing stands.
         }
     }
 
@@ -319,6 +361,8 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         var sniffed = FileTypes.Sniff(head.AsSpan(0, length));
         var macros = false;
         var encrypted = false;
+        if (FileTypes.IsDisguisedArchive(Path.GetFileName(name), sniffed))
+            Stop($"{name} in {level.Name}: named as an archive but does not start as one");
         if (FileTypes.IsArchive(sniffed))
         {
             // A tar inside a compressed stream is the same archive (.tar.gz), not a nested one: its files are
@@ -342,6 +386,9 @@ internal sealed class ArchiveInspector(MimeLimits limits, List<Attachment> attac
         if (_stopped)
             return;
         attachments.Add(Attachment.Create(name, "", sniffed, level.Name, macros) with { Encrypted = encrypted });
+        // An HTML or SVG file in an archive opens in the browser as an attachment does: handed on for the HTML checks.
+        if (html is not null && MessageView.MarkupKind(name, head.AsSpan(0, length)) is { } svg)
+            html($"{name} in {level.Name}", svg, new PrefixedStream(head, length, content));
         content.CopyTo(Stream.Null);
     }
 

@@ -21,6 +21,19 @@ public static class FileTypes
     /// <summary>The types that are archives or compressed streams the gateway opens (<see cref="ArchiveInspector"/>).</summary>
     public static bool IsArchive(string sniffed) => sniffed is "zip" or "7z" or "rar" or "tar" or "gzip" or "bzip2" or "xz";
 
+    /// <summary>
+    /// A file named as a zip, rar or 7z archive whose first bytes are no archive: 7-Zip and WinRAR look further
+    /// into it (as into a self-extracting archive) and show the archive found after the bytes put before it,
+    /// which the gateway does not list. Such a file is not inspectable.
+    /// </summary>
+    public static bool IsDisguisedArchive(string? name, string sniffed)
+    {
+        if (name is null || IsArchive(sniffed) || sniffed is "exe")
+            return false;
+        var extension = Path.GetExtension(name.TrimEnd('.', ' ')).ToLowerInvariant();
+        return extension is ".zip" or ".rar" or ".7z";
+    }
+
     public static string Sniff(ReadOnlySpan<byte> head)
     {
         if (IsWindowsExecutable(head))

@@ -96,6 +96,34 @@ public sealed partial class MessageView
         part.Content = new MimeContent(copy, content.Encoding);
     }
 
+    /// <summary>
+    /// An HTML or SVG file found in an archive: a copy of it (within <see cref="MaxHtmlBytes"/> per message) is
+    /// kept as a document for the HTML checks.
+    /// </summary>
+    private void NoteArchivedHtml(string name, bool isSvg, Stream content)
+    {
+        if (_htmlDocuments.Count >= MaxHtmlDocuments)
+            return;
+        var copy = new MemoryStream();
+        var buffer = new byte[81920];
+        var budget = Math.Max(0, MaxHtmlBytes - _htmlBytes);
+        int n;
+        while (copy.Length < budget && (n = content.Read(buffer, 0, (int)Math.Min(buffer.Length, budget - copy.Length))) > 0)
+            copy.Write(buffer, 0, n);
+        _htmlBytes += copy.Length;
+        copy.Position = 0;
+        _htmlDocuments.Add(new HtmlDocumentPart(name, isSvg, true, new MimePart("text", isSvg ? "xml" : "html") { Content = new MimeContent(copy) }));
+    }
+
+    /// <summary>A file named (.htm, .html, .xhtml, .shtml, .svg) or starting as HTML or SVG: true for SVG, false for HTML, null for neither.</summary>
+    internal static bool? MarkupKind(string name, ReadOnlySpan<byte> head)
+    {
+        var extension = Path.GetExtension(name.TrimEnd('.', ' ')).ToLowerInvariant();
+        return extension == ".svg" ? true
+            : extension is ".htm" or ".html" or ".xhtml" or ".shtml" ? false
+            : SniffMarkup(head);
+    }
+
     /// <summary>An attachment whose first bytes are markup: true for SVG, false for HTML, null for neither.</summary>
     private static bool? SniffMarkup(MimePart part)
     {
@@ -104,18 +132,23 @@ public sealed partial class MessageView
             using var content = part.Content!.Open();
             var head = new byte[FileTypes.SniffLength];
             var n = content.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-            var text = Encoding.UTF8.GetString(head, 0, n).TrimStart('\uFEFF', ' ', '\t', '\r', '\n').ToLowerInvariant();
-            if (text.StartsWith("<svg", StringComparison.Ordinal) || (text.StartsWith("<?xml", StringComparison.Ordinal) && text.Contains("<svg", StringComparison.Ordinal)))
-                return true;
-            if (text.StartsWith("<!doctype html", StringComparison.Ordinal) || text.StartsWith("<html", StringComparison.Ordinal)
-                || text.StartsWith("<script", StringComparison.Ordinal) || text.StartsWith("<head", StringComparison.Ordinal)
-                || text.StartsWith("<body", StringComparison.Ordinal))
-                return false;
-            return null;
+            return SniffMarkup(head.AsSpan(0, n));
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
         {
             return null;
         }
+    }
+
+    private static bool? SniffMarkup(ReadOnlySpan<byte> head)
+    {
+        var text = Encoding.UTF8.GetString(head).TrimStart('\uFEFF', ' ', '\t', '\r', '\n').ToLowerInvariant();
+        if (text.StartsWith("<svg", StringComparison.Ordinal) || (text.StartsWith("<?xml", StringComparison.Ordinal) && text.Contains("<svg", StringComparison.Ordinal)))
+            return true;
+        if (text.StartsWith("<!doctype html", StringComparison.Ordinal) || text.StartsWith("<html", StringComparison.Ordinal)
+            || text.StartsWith("<script", StringComparison.Ordinal) || text.StartsWith("<head", StringComparison.Ordinal)
+            || text.StartsWith("<body", StringComparison.Ordinal))
+            return false;
+        return null;
     }
 }

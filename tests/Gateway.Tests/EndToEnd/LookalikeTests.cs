@@ -105,3 +105,44 @@ public class LookalikeTests
         Assert.DoesNotContain("HTML_SMUGGLING", line);
     }
 }
+
+/// <summary>An HTML file that builds a file in the browser, zipped: the user opens the zip, then the page.</summary>
+public class ZippedHtmlSmugglingTests
+{
+    [Theory]
+    [InlineData("<html><body><script>var b = new Blob([x]); navigator.msSaveOrOpenBlob(b, 'a.iso');</script></body></html>", "554 5.7.1 HTML that builds a file")]
+    [InlineData("<html><body><p>The Blob API is described at length in this article.</p></body></html>", "250 ")]
+    public async Task An_html_file_in_a_zip_is_scanned_for_smuggling(string page, string expected)
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await GatewayHost.StartAsync("""
+            pipeline:
+              data:
+                - { type: html_smuggling }
+                - { type: rules }
+            rules:
+              files: ["rules/*.yaml"]
+            """, upstream,
+            prepareDirectory: dir =>
+            {
+                Directory.CreateDirectory(Path.Combine(dir, "rules"));
+                File.Copy(Path.Combine(RepoRoot.Find(), "rules", "lookalike.yaml"), Path.Combine(dir, "rules", "lookalike.yaml"));
+            });
+        using var zip = new MemoryStream();
+        using (var archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        using (var entry = archive.CreateEntry("invoice.html").Open())
+            entry.Write(Encoding.UTF8.GetBytes(page));
+        var message = "From: a@sender.test\r\nTo: bob@example.test\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+            + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/zip; name=\"invoice.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + Convert.ToBase64String(zip.ToArray(), Base64FormattingOptions.InsertLineBreaks) + "\r\n--b--\r\n";
+        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
+        string reply;
+        await using (c)
+        {
+            await Mail.BeginDataAsync(c);
+            reply = await c.CommandAsync(message + ".");
+        }
+        Assert.StartsWith(expected, reply);
+        Assert.Equal(expected == "250 " ? 1 : 0, upstream.Messages.Count);
+    }
+}
