@@ -275,11 +275,14 @@ public static partial class ConfigLoader
         var reply = QuarantineConfig.None.Reply;
         if (replyText is not null)
         {
-            var parts = replyText.Split(' ', 3);
-            if (parts.Length == 3 && parts[0] == "250" && parts[1].StartsWith("2.", StringComparison.Ordinal))
+            // Written to the client as it is: one line of printable ASCII (a CR or LF would start a second reply).
+            var parts = replyText.Trim().Split(' ', 3);
+            if (parts.Length == 3 && parts[0] == "250" && parts[1].Split('.') is ["2", var subject, var detail]
+                && new[] { subject, detail }.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit))
+                && parts[2].Length is > 0 and <= 400 && parts[2].All(c => c is >= ' ' and < (char)127))
                 reply = new Reply(250, parts[1], parts[2]);
             else
-                r.Error(replyNode, "'quarantine.reply' must be \"250 2.x.x text\": the client is told the message was taken");
+                r.Error(replyNode, "'quarantine.reply' must be \"250 2.x.x text\" on one line of printable ASCII (at most 400 characters): the client is told the message was taken");
         }
         return new QuarantineConfig(directory is null ? null : Path.GetFullPath(directory, baseDirectory), reply) { Store = store, Retention = retention };
     }

@@ -292,4 +292,18 @@ public class ConfigLoaderTests
         Assert.Equal((1000, 100 * 1024, 1024L * 1024), (defaults.MaxHeaders, defaults.MaxHeaderSize, defaults.MaxHeaderBlock));
         Assert.False(Load(Minimal + "\nmime: { max_headers: 0 }\n").IsValid);
     }
+
+    [Theory]
+    [InlineData("\"250 2.0.0 held\\r\\n250 2.0.0 injected\"")]   // a second reply line: the client's replies fall out of step
+    [InlineData("|\n    250 2.0.0 held\n")]                       // a block scalar ends with a bare LF
+    [InlineData("\"250 2.x.0 held\"")]
+    public void A_quarantine_reply_is_one_clean_smtp_line(string reply)
+    {
+        var result = Load(Minimal + $"\nquarantine:\n  directory: q\n  reply: {reply}\n");
+        if (result.IsValid)
+            Assert.All(result.Config!.Quarantine.Reply.ToString(), c => Assert.True(c is >= ' ' and < (char)127, $"'{result.Config!.Quarantine.Reply}' holds a control character"));
+        else
+            Assert.Contains(result.Errors, e => e.Message.Contains("'quarantine.reply' must be"));
+        Assert.False(result.IsValid && reply.Contains("2.x.0"), "2.x.0 is not an enhanced status code");
+    }
 }
