@@ -425,15 +425,34 @@ public static partial class ConfigLoader
         return list;
     }
 
+    /// <summary>
+    /// An address or CIDR network written plainly: IPv4 as four decimal numbers (IPAddress.TryParse also takes "10"
+    /// as 0.0.0.10, "192.168.1" as 192.168.0.1, "0x7f.1" and "010.0.0.1"), IPv6 without a zone, and no address
+    /// bits past the prefix ("192.0.2.10/24" could mean the host or the /24; IPNetwork would silently take the /24).
+    /// </summary>
     public static bool TryParseNetwork(string text, out IPNetwork network)
     {
+        network = default;
         text = text.Trim();
-        if (IPAddress.TryParse(text, out var single) && !text.Contains('/'))
+        var slash = text.IndexOf('/');
+        var address = slash < 0 ? text : text[..slash];
+        if (!IPAddress.TryParse(address, out var parsed) || !(address.Contains(':') ? !address.Contains('%') : IsDottedQuad(address)))
+            return false;
+        var max = parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
+        var prefix = max;
+        if (slash >= 0 && !(int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) && prefix <= max))
+            return false;
+        var bytes = parsed.GetAddressBytes();
+        for (var bit = prefix; bit < max; bit++)
         {
-            network = new IPNetwork(single, single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
-            return true;
+            if ((bytes[bit / 8] & (0x80 >> (bit % 8))) != 0)
+                return false;
         }
-        return IPNetwork.TryParse(text, out network);
+        network = new IPNetwork(parsed, prefix);
+        return true;
+
+        static bool IsDottedQuad(string a) =>
+            a.Split('.') is { Length: 4 } parts && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && (p.Length == 1 || p[0] != '0'));
     }
 
     public static bool TryParseHostPort(string text, out HostPort hostPort)

@@ -306,4 +306,30 @@ public class ConfigLoaderTests
             Assert.Contains(result.Errors, e => e.Message.Contains("'quarantine.reply' must be"));
         Assert.False(result.IsValid && reply.Contains("2.x.0"), "2.x.0 is not an enhanced status code");
     }
+
+    [Theory]
+    [InlineData("10")]               // read as 0.0.0.10 by IPAddress.TryParse
+    [InlineData("10/8")]             // 0.0.0.0/8, not 10.0.0.0/8
+    [InlineData("192.168.1")]        // 192.168.0.1
+    [InlineData("0x7f.1")]           // 127.0.0.1
+    [InlineData("2130706433")]       // 127.0.0.1
+    [InlineData("010.0.0.1")]        // octal to some readers (8.0.0.1), decimal to others
+    [InlineData("192.0.2.10/24")]    // the host meant, or its whole /24? (Postfix refuses it too)
+    [InlineData("fe80::1%eth0")]     // a zone names this machine's interface, not a client
+    public void An_ambiguous_network_is_an_error_rather_than_some_other_network(string entry)
+    {
+        var result = Load($"relay:\n  domains: [example.test]\n  networks: [\"{entry}\"]\nupstream:\n  hosts: [\"127.0.0.1:2526\"]\n");
+        Assert.False(result.IsValid, $"'{entry}' was taken as {string.Join(", ", result.Config?.Relay.Networks ?? [])}");
+        Assert.Contains(result.Errors, e => e.Message.Contains($"'relay.networks' entry '{entry}'"));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.0/24")]
+    [InlineData("192.0.2.1")]
+    [InlineData("0.0.0.0/0")]
+    [InlineData("2001:db8::/32")]
+    [InlineData("::1")]
+    [InlineData("10.0.0.0/8")]
+    public void A_plain_network_is_taken(string entry) =>
+        Assert.True(Load($"relay:\n  domains: [example.test]\n  networks: [\"{entry}\"]\nupstream:\n  hosts: [\"127.0.0.1:2526\"]\n").IsValid);
 }
