@@ -316,6 +316,12 @@ public static partial class ConfigLoader
         t.RejectUnknownKeys();
         if (thresholds is { AddHeader: { } add, Reject: { } reject } && add > reject)
             t.Error(t.Node, "'policy.thresholds.add_header' must not be above 'reject'");
+        // Reject is decided first: a quarantine or subject rewrite from reject's score on would never happen.
+        foreach (var (key, value) in new[] { ("quarantine", thresholds.Quarantine), ("rewrite_subject", thresholds.RewriteSubject) })
+        {
+            if (value is { } at && thresholds.Reject is { } rejectAt && at >= rejectAt)
+                t.Error(t.Get(key), $"'policy.thresholds.{key}' ({at}) must be below 'reject' ({rejectAt}): a message that reaches it is refused first");
+        }
         var (scoreHeader, scoreNode) = r.StringWithNode("score_header");
         var (symbolsHeader, symbolsNode) = r.StringWithNode("symbols_header");
         foreach (var (name, node) in new[] { (scoreHeader, scoreNode), (symbolsHeader, symbolsNode) })

@@ -332,4 +332,14 @@ public class ConfigLoaderTests
     [InlineData("10.0.0.0/8")]
     public void A_plain_network_is_taken(string entry) =>
         Assert.True(Load($"relay:\n  domains: [example.test]\n  networks: [\"{entry}\"]\nupstream:\n  hosts: [\"127.0.0.1:2526\"]\n").IsValid);
+
+    [Theory]
+    [InlineData("quarantine: 12, reject: 8")]        // reject is decided first: nothing would ever be quarantined
+    [InlineData("quarantine: 8, reject: 8")]
+    [InlineData("rewrite_subject: 12, reject: 8")]   // no message that reaches it is delivered
+    public void A_threshold_that_reject_always_overtakes_is_an_error(string thresholds)
+    {
+        var result = Load(Minimal + $"\nquarantine: {{ directory: q }}\npolicy:\n  thresholds: {{ {thresholds} }}\n");
+        Assert.Contains(result.Errors, e => e.Message.Contains("below 'reject'"));
+    }
 }
