@@ -44,7 +44,7 @@ internal static class YamlText
 
     /// <summary>
     /// One pass over the parser's events (the parser itself does not recurse): nesting depth, and the size of the
-    /// document with every alias expanded (each anchor's size is known when its node ends), both bounded.
+    /// document with every alias expanded (each anchor's size is known when its node ends), both bounded; no NUL.
     /// </summary>
     private static bool WithinBounds(string text, ConfigErrorSink sink)
     {
@@ -70,6 +70,9 @@ internal static class YamlText
                     size = closed;
                     break;
                 case Scalar scalar:
+                    // No setting needs one, and a path with one makes .NET's file APIs throw.
+                    if (scalar.Value.Contains('\0'))
+                        return Refuse(sink, e, "a NUL character (\\0) in a value");
                     size = 1;
                     if (!scalar.Anchor.IsEmpty)
                         anchors[scalar.Anchor.Value] = 1;

@@ -342,4 +342,15 @@ public class ConfigLoaderTests
         var result = Load(Minimal + $"\nquarantine: {{ directory: q }}\npolicy:\n  thresholds: {{ {thresholds} }}\n");
         Assert.Contains(result.Errors, e => e.Message.Contains("below 'reject'"));
     }
+
+    [Theory]
+    [InlineData("rules:\n  files: [\"rules/a\\0.yaml\"]\n")]
+    [InlineData("quarantine:\n  directory: \"q\\0\"\n")]
+    public void A_nul_character_in_a_path_is_an_error_with_its_position(string section)
+    {
+        var result = Load(Minimal + "\n" + section);
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("a NUL character", error.Message);
+        Assert.True(error.Line > 4, error.ToString());
+    }
 }

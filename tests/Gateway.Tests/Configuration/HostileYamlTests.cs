@@ -78,4 +78,19 @@ public class HostileYamlTests
         var (exit, _, stderr) = await CheckAsync(dir);
         Assert.True(exit == 0, stderr);
     }
+
+    [Theory]
+    [InlineData("rules:\n  - id: r\n    action: reject\n    match: { client_ip: { list: \"lists/a\\0b.txt\" } }\n", "4:")]
+    [InlineData("rules:\n  - id: r\n    action: reject\n    match: { subject: { list: \"a\\0\" } }\n", "4:")]
+    public async Task A_nul_character_in_a_value_is_an_error_not_an_unhandled_exception(string rules, string line)
+    {
+        // Path.GetFullPath throws ArgumentException on a NUL: check printed a stack trace, and a reload threw on the
+        // watcher's timer thread, which ends the gateway.
+        using var dir = WithRuleFile(rules);
+        var (exit, stdout, stderr) = await CheckAsync(dir);
+        Assert.Equal(1, exit);
+        Assert.Contains("evil.yaml:" + line, stderr);
+        Assert.Contains("a NUL character", stderr);
+        Assert.DoesNotContain("   at ", stdout + stderr);
+    }
 }
