@@ -17,7 +17,7 @@ public static partial class ConfigLoader
         string text;
         try
         {
-            text = File.ReadAllText(full);
+            text = ConfigFiles.ReadAllText(full);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -93,4 +93,19 @@ public class HostileYamlTests
         Assert.Contains("a NUL character", stderr);
         Assert.DoesNotContain("   at ", stdout + stderr);
     }
+
+    [Theory]
+    [InlineData("rules/fifo.yaml", "")]
+    [InlineData("rules/lists/fifo.txt", "rules:\n  - id: r\n    action: reject\n    match: { client_ip: { list: lists/fifo.txt } }\n")]
+    [InlineData("rules/lists/fifo.txt", "rules:\n  - id: r\n    action: reject\n    match: { mail_from: { list: lists/fifo.txt } }\n")]
+    public async Task A_fifo_among_the_rule_files_reads_as_empty_instead_of_blocking_for_ever(string fifo, string rules)
+    {
+        // Opening a FIFO blocks until something writes to it: check hung, and a reload held its lock for ever.
+        using var dir = WithRuleFile(rules.Length == 0 ? "rules: []\n" : rules);
+        Directory.CreateDirectory(Path.Combine(dir.Path, "rules", "lists"));
+        using (var mkfifo = Process.Start("mkfifo", [Path.Combine(dir.Path, fifo)]))
+            await mkfifo.WaitForExitAsync();
+        var (exit, _, stderr) = await CheckAsync(dir);
+        Assert.True(exit == 0, stderr);
+    }
 }
