@@ -17,7 +17,7 @@ public static partial class ConfigLoader
         string text;
         try
         {
-            text = File.ReadAllText(full);
+            text = ConfigFiles.ReadAllText(full);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -275,11 +275,14 @@ public static partial class ConfigLoader
         var reply = QuarantineConfig.None.Reply;
         if (replyText is not null)
         {
-            var parts = replyText.Split(' ', 3);
-            if (parts.Length == 3 && parts[0] == "250" && parts[1].StartsWith("2.", StringComparison.Ordinal))
+            // Written to the client as it is: one line of printable ASCII (a CR or LF would start a second reply).
+            var parts = replyText.Trim().Split(' ', 3);
+            if (parts.Length == 3 && parts[0] == "250" && parts[1].Split('.') is ["2", var subject, var detail]
+                && new[] { subject, detail }.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit))
+                && parts[2].Length is > 0 and <= 400 && parts[2].All(c => c is >= ' ' and < (char)127))
                 reply = new Reply(250, parts[1], parts[2]);
             else
-                r.Error(replyNode, "'quarantine.reply' must be \"250 2.x.x text\": the client is told the message was taken");
+                r.Error(replyNode, "'quarantine.reply' must be \"250 2.x.x text\" on one line of printable ASCII (at most 400 characters): the client is told the message was taken");
         }
         return new QuarantineConfig(directory is null ? null : Path.GetFullPath(directory, baseDirectory), reply) { Store = store, Retention = retention };
     }
@@ -313,6 +316,12 @@ public static partial class ConfigLoader
         t.RejectUnknownKeys();
         if (thresholds is { AddHeader: { } add, Reject: { } reject } && add > reject)
             t.Error(t.Node, "'policy.thresholds.add_header' must not be above 'reject'");
+        // Reject is decided first: a quarantine or subject rewrite from reject's score on would never happen.
+        foreach (var (key, value) in new[] { ("quarantine", thresholds.Quarantine), ("rewrite_subject", thresholds.RewriteSubject) })
+        {
+            if (value is { } at && thresholds.Reject is { } rejectAt && at >= rejectAt)
+                t.Error(t.Get(key), $"'policy.thresholds.{key}' ({at}) must be below 'reject' ({rejectAt}): a message that reaches it is refused first");
+        }
         var (scoreHeader, scoreNode) = r.StringWithNode("score_header");
         var (symbolsHeader, symbolsNode) = r.StringWithNode("symbols_header");
         foreach (var (name, node) in new[] { (scoreHeader, scoreNode), (symbolsHeader, symbolsNode) })
@@ -422,15 +431,34 @@ public static partial class ConfigLoader
         return list;
     }
 
+    /// <summary>
+    /// An address or CIDR network written plainly: IPv4 as four decimal numbers (IPAddress.TryParse also takes "10"
+    /// as 0.0.0.10, "192.168.1" as 192.168.0.1, "0x7f.1" and "010.0.0.1"), IPv6 without a zone, and no address
+    /// bits past the prefix ("192.0.2.10/24" could mean the host or the /24; IPNetwork would silently take the /24).
+    /// </summary>
     public static bool TryParseNetwork(string text, out IPNetwork network)
     {
+        network = default;
         text = text.Trim();
-        if (IPAddress.TryParse(text, out var single) && !text.Contains('/'))
+        var slash = text.IndexOf('/');
+        var address = slash < 0 ? text : text[..slash];
+        if (!IPAddress.TryParse(address, out var parsed) || !(address.Contains(':') ? !address.Contains('%') : IsDottedQuad(address)))
+            return false;
+        var max = parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
+        var prefix = max;
+        if (slash >= 0 && !(int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) && prefix <= max))
+            return false;
+        var bytes = parsed.GetAddressBytes();
+        for (var bit = prefix; bit < max; bit++)
         {
-            network = new IPNetwork(single, single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
-            return true;
+            if ((bytes[bit / 8] & (0x80 >> (bit % 8))) != 0)
+                return false;
         }
-        return IPNetwork.TryParse(text, out network);
+        network = new IPNetwork(parsed, prefix);
+        return true;
+
+        static bool IsDottedQuad(string a) =>
+            a.Split('.') is { Length: 4 } parts && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && (p.Length == 1 || p[0] != '0'));
     }
 
     public static bool TryParseHostPort(string text, out HostPort hostPort)

@@ -135,15 +135,18 @@ internal sealed class YamlMappingReader
         return value;
     }
 
-    /// <summary>A decimal number, or null when absent.</summary>
+    /// <summary>Scores and thresholds are at most this far from 0: a sum of many stays finite (an infinite or NaN score cannot be compared, logged or written as JSON).</summary>
+    public const double MaxNumber = 1_000_000;
+
+    /// <summary>A decimal number (at most <see cref="MaxNumber"/> either way), or null when absent.</summary>
     public double? Number(string key)
     {
         var text = Scalar(key, out var node);
         if (text is null)
             return null;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || Math.Abs(value) > MaxNumber)
         {
-            _errors.Add(node, $"'{KeyPath(key)}' must be a number, not '{text}'");
+            _errors.Add(node, $"'{KeyPath(key)}' must be a number from -{MaxNumber:0} to {MaxNumber:0}, not '{text}'");
             return null;
         }
         return value;

@@ -38,7 +38,7 @@ public sealed class NetworkList
         string[] lines;
         try
         {
-            lines = File.ReadAllLines(path);
+            lines = ConfigFiles.ReadAllLines(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

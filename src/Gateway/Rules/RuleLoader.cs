@@ -28,7 +28,7 @@ public static class RuleLoader
             string text;
             try
             {
-                text = File.ReadAllText(file);
+                text = ConfigFiles.ReadAllText(file);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -303,7 +303,7 @@ public static class RuleLoader
         error = null;
         try
         {
-            return File.ReadAllLines(path)
+            return ConfigFiles.ReadAllLines(path)
                 .Select(l => (l.IndexOf('#') is var h && h >= 0 ? l[..h] : l).Trim().ToLowerInvariant())
                 .Where(l => l.Length > 0)
                 .ToHashSet(StringComparer.Ordinal);

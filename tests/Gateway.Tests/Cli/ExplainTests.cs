@@ -43,6 +43,21 @@ public class ExplainTests
     }
 
     [Fact]
+    public void A_score_so_large_that_the_sum_overflows_is_a_configuration_error_not_a_crash_of_explain_json()
+    {
+        // Two rules of 1e308 each summed to +Infinity, which no JSON writer takes: explain --json died with a stack trace.
+        var (dir, config, message) = Setup("From: a@sender.test\nSubject: lottery\n\nbody\n");
+        using (dir)
+        {
+            dir.Write("rules/huge.yaml", "rules:\n  - id: huge-1\n    match: { subject: { regex: lottery } }\n    score: 1e308\n  - id: huge-2\n    match: { subject: lottery }\n    score: 1e308\n");
+            var (exit, output, errors) = CliRunner.Invoke("explain", message, "--config", config, "--to", "bob@example.test", "--json");
+            Assert.Equal(1, exit);
+            Assert.Contains("huge.yaml:4:12: error: 'rules[0].score' must be a number from -1000000 to 1000000, not '1e308'", errors);
+            Assert.DoesNotContain("   at ", output + errors);
+        }
+    }
+
+    [Fact]
     public void Gives_the_exact_reply_and_who_decided_as_json()
     {
         var (dir, config, message) = Setup("From: a@sender.test\nSubject: lottery\nPrecedence: bulk\n\nbody\n");

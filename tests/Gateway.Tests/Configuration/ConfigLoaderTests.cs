@@ -292,4 +292,65 @@ public class ConfigLoaderTests
         Assert.Equal((1000, 100 * 1024, 1024L * 1024), (defaults.MaxHeaders, defaults.MaxHeaderSize, defaults.MaxHeaderBlock));
         Assert.False(Load(Minimal + "\nmime: { max_headers: 0 }\n").IsValid);
     }
+
+    [Theory]
+    [InlineData("\"250 2.0.0 held\\r\\n250 2.0.0 injected\"")]   // a second reply line: the client's replies fall out of step
+    [InlineData("|\n    250 2.0.0 held\n")]                       // a block scalar ends with a bare LF
+    [InlineData("\"250 2.x.0 held\"")]
+    public void A_quarantine_reply_is_one_clean_smtp_line(string reply)
+    {
+        var result = Load(Minimal + $"\nquarantine:\n  directory: q\n  reply: {reply}\n");
+        if (result.IsValid)
+            Assert.All(result.Config!.Quarantine.Reply.ToString(), c => Assert.True(c is >= ' ' and < (char)127, $"'{result.Config!.Quarantine.Reply}' holds a control character"));
+        else
+            Assert.Contains(result.Errors, e => e.Message.Contains("'quarantine.reply' must be"));
+        Assert.False(result.IsValid && reply.Contains("2.x.0"), "2.x.0 is not an enhanced status code");
+    }
+
+    [Theory]
+    [InlineData("10")]               // read as 0.0.0.10 by IPAddress.TryParse
+    [InlineData("10/8")]             // 0.0.0.0/8, not 10.0.0.0/8
+    [InlineData("192.168.1")]        // 192.168.0.1
+    [InlineData("0x7f.1")]           // 127.0.0.1
+    [InlineData("2130706433")]       // 127.0.0.1
+    [InlineData("010.0.0.1")]        // octal to some readers (8.0.0.1), decimal to others
+    [InlineData("192.0.2.10/24")]    // the host meant, or its whole /24? (Postfix refuses it too)
+    [InlineData("fe80::1%eth0")]     // a zone names this machine's interface, not a client
+    public void An_ambiguous_network_is_an_error_rather_than_some_other_network(string entry)
+    {
+        var result = Load($"relay:\n  domains: [example.test]\n  networks: [\"{entry}\"]\nupstream:\n  hosts: [\"127.0.0.1:2526\"]\n");
+        Assert.False(result.IsValid, $"'{entry}' was taken as {string.Join(", ", result.Config?.Relay.Networks ?? [])}");
+        Assert.Contains(result.Errors, e => e.Message.Contains($"'relay.networks' entry '{entry}'"));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.0/24")]
+    [InlineData("192.0.2.1")]
+    [InlineData("0.0.0.0/0")]
+    [InlineData("2001:db8::/32")]
+    [InlineData("::1")]
+    [InlineData("10.0.0.0/8")]
+    public void A_plain_network_is_taken(string entry) =>
+        Assert.True(Load($"relay:\n  domains: [example.test]\n  networks: [\"{entry}\"]\nupstream:\n  hosts: [\"127.0.0.1:2526\"]\n").IsValid);
+
+    [Theory]
+    [InlineData("quarantine: 12, reject: 8")]        // reject is decided first: nothing would ever be quarantined
+    [InlineData("quarantine: 8, reject: 8")]
+    [InlineData("rewrite_subject: 12, reject: 8")]   // no message that reaches it is delivered
+    public void A_threshold_that_reject_always_overtakes_is_an_error(string thresholds)
+    {
+        var result = Load(Minimal + $"\nquarantine: {{ directory: q }}\npolicy:\n  thresholds: {{ {thresholds} }}\n");
+        Assert.Contains(result.Errors, e => e.Message.Contains("below 'reject'"));
+    }
+
+    [Theory]
+    [InlineData("rules:\n  files: [\"rules/a\\0.yaml\"]\n")]
+    [InlineData("quarantine:\n  directory: \"q\\0\"\n")]
+    public void A_nul_character_in_a_path_is_an_error_with_its_position(string section)
+    {
+        var result = Load(Minimal + "\n" + section);
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("a NUL character", error.Message);
+        Assert.True(error.Line > 4, error.ToString());
+    }
 }
