@@ -194,6 +194,20 @@ public sealed partial class MessageView
     {
         if (part.Content is null)
             return;
+        // Its header blocks were encoded, out of the whole message's checks: the same limits before MimeKit reads them.
+        string? violation;
+        using (var content = part.Content.Open())
+            violation = HeaderBlock.CheckLimits(content, _limits);
+        if (violation is null)
+        {
+            using var content = part.Content.Open();
+            violation = NestedHeaders.Check(content, _limits, skipTop: false);
+        }
+        if (violation is not null)
+        {
+            Violate($"an embedded message: {violation}");
+            return;
+        }
         MimeMessage inner;
         using (var content = part.Content.Open())
             inner = MimeMessage.Load(new ParserOptions { MaxMimeDepth = _limits.MaxDepth + 1 }, content);

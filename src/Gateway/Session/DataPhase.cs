@@ -87,14 +87,21 @@ public static class DataPhase
 
     /// <summary>
     /// A header block past the limits of the `mime` section is refused as uninspectable before anything parses
-    /// it (filters, rules, forwarding): see <see cref="Mime.HeaderBlock"/>.
+    /// it (filters, rules, forwarding): see <see cref="Mime.HeaderBlock"/> and <see cref="Mime.NestedHeaders"/>.
     /// </summary>
     private static Verdict? HeaderLimitVerdict(SessionState session)
     {
         if (session.Message is null)
             return null;
-        using var stream = session.Message.OpenRead();
-        if (Mime.HeaderBlock.CheckLimits(stream, session.Config.Mime) is not { } violation)
+        string? violation;
+        using (var stream = session.Message.OpenRead())
+            violation = Mime.HeaderBlock.CheckLimits(stream, session.Config.Mime);
+        if (violation is null)
+        {
+            using var whole = session.Message.OpenRead();
+            violation = Mime.NestedHeaders.Check(whole, session.Config.Mime, skipTop: true);
+        }
+        if (violation is null)
             return null;
         return new Verdict(VerdictKind.Reject, "mime-limits",
             new Reply(554, "5.7.0", $"Message refused: it cannot be inspected within the limits ({violation})"),

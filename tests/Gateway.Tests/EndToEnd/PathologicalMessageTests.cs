@@ -103,4 +103,49 @@ public sealed class PathologicalMessageTests : IDisposable
         Assert.StartsWith("554 5.7.0", nested);
         Assert.Empty(upstream.Messages);
     }
+    private static string Folded(string name, int bytes)
+    {
+        var field = new StringBuilder(name + ": hello");
+        while (field.Length < bytes)
+            field.Append("\r\n ").Append(new string('w', 60));
+        return field + "\r\n";
+    }
+
+    private static string Forwarding(string partHeaders, string embedded) =>
+        Envelope + "Subject: fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        + "--b\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n"
+        + "--b\r\n" + partHeaders + "\r\n" + embedded + "\r\n--b--\r\n";
+
+    /// <summary>MimeKit parses a part's and an embedded message's headers as it parses the top ones: as slowly.</summary>
+    [Fact]
+    public async Task A_header_folded_over_megabytes_inside_a_part_or_an_embedded_message_is_refused_as_uninspectable()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream);
+        var inner = "From: carol@sender.test\r\n" + Folded("Subject", 2 * 1024 * 1024) + "\r\nhello\r\n";
+
+        var embedded = await SendAsync(gateway, Forwarding("Content-Type: message/rfc822\r\n", inner));
+        Assert.StartsWith("554 5.7.0", embedded);
+        Assert.Contains("embedded message", embedded);
+
+        var base64 = Convert.ToBase64String(Encoding.ASCII.GetBytes(inner), Base64FormattingOptions.InsertLineBreaks);
+        Assert.StartsWith("554 5.7.0", await SendAsync(gateway, Forwarding("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n", base64)));
+
+        var part = await SendAsync(gateway, Forwarding("Content-Type: text/plain\r\n" + Folded("Content-Description", 2 * 1024 * 1024), "body"));
+        Assert.StartsWith("554 5.7.0", part);
+        Assert.Empty(upstream.Messages);
+    }
+
+    [Fact]
+    public async Task An_embedded_message_with_ordinary_folded_headers_and_an_indented_body_is_delivered()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var gateway = await StartAsync(upstream);
+        var received = string.Concat(Enumerable.Range(0, 20).Select(i => $"Received: from relay{i}.sender.test (relay{i}.sender.test [192.0.2.{i}])\r\n\tby mx.sender.test with ESMTPS id {i}\r\n\tfor <carol@sender.test>; Mon, 07 Dec 2026 08:00:00 +0000\r\n"));
+        // A signature delimiter, then far more indented text than a header field may hold: body text, not a header.
+        var indented = string.Concat(Enumerable.Repeat("    indented line of a plain text listing\r\n", 5000));
+        var inner = received + "From: carol@sender.test\r\n" + Folded("Subject", 2000) + "\r\nhello\r\n-- \r\nCarol\r\n\r\nListing:\r\n" + indented;
+        Assert.StartsWith("250 ", await SendAsync(gateway, Forwarding("Content-Type: message/rfc822\r\n", inner)));
+        Assert.Single(upstream.Messages);
+    }
 }
