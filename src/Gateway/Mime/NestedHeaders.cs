@@ -43,45 +43,43 @@ public static class NestedHeaders
         private bool _top = true;
         private bool _declaresMessage; // this header block says the body is a message: its headers come next
         private bool _atLineStart = true;
-        private bool _lineIsBlank;
-        private bool _lineStartsDash;
-        private int _lineLength;
+        private long _lineLength;
+        private int _headLength;
         private readonly byte[] _head = new byte[24]; // the first bytes of the line, to see "content-type:" and "message/"
         private long _field;
         private bool _folded;
         private bool _fieldIsContentType;
         private long _foldedTotal;
 
+        /// <summary>Line by line: the end of each line is found with a vectorised search, and only its first bytes are looked at.</summary>
         public string? Feed(ReadOnlySpan<byte> bytes)
         {
-            foreach (var b in bytes)
+            while (bytes.Length > 0)
             {
                 if (_atLineStart)
                 {
                     _atLineStart = false;
                     _lineLength = 0;
-                    _lineIsBlank = true;
-                    _lineStartsDash = false;
+                    _headLength = 0;
                 }
-                if (_lineLength < _head.Length)
-                    _head[_lineLength] = b;
-                _lineLength++;
-                if (b is not ((byte)'\r' or (byte)'\n'))
-                    _lineIsBlank = false;
-                if (_lineLength == 2 && _head[0] == '-' && b == '-')
-                    _lineStartsDash = true;
-                if (Counting)
+                var lf = bytes.IndexOf((byte)'\n');
+                var piece = lf < 0 ? bytes : bytes[..(lf + 1)];
+                if (_headLength < _head.Length)
                 {
-                    // A field's size grows with every byte, so a run of folded lines is refused as soon as it passes.
-                    if (_head[0] is (byte)' ' or (byte)'\t' && _field + _lineLength > limits.MaxHeaderSize)
-                        return $"a header field of a MIME part or embedded message larger than {limits.MaxHeaderSize} bytes";
+                    var k = Math.Min(_head.Length - _headLength, piece.Length);
+                    piece[..k].CopyTo(_head.AsSpan(_headLength));
+                    _headLength += k;
                 }
-                if (b == '\n')
-                {
-                    if (EndOfLine() is { } violation)
-                        return violation;
-                    _atLineStart = true;
-                }
+                _lineLength += piece.Length;
+                // A run of folded lines is refused as soon as it passes the limit, even within one long line.
+                if (Counting && _head[0] is (byte)' ' or (byte)'\t' && _field + _lineLength > limits.MaxHeaderSize)
+                    return $"a header field of a MIME part or embedded message larger than {limits.MaxHeaderSize} bytes";
+                if (lf < 0)
+                    return null;
+                if (EndOfLine() is { } violation)
+                    return violation;
+                _atLineStart = true;
+                bytes = bytes[(lf + 1)..];
             }
             return null;
         }
@@ -93,9 +91,10 @@ public static class NestedHeaders
 
         private string? EndOfLine()
         {
+            var head = _head.AsSpan(0, _headLength);
             if (!_inHeaders)
             {
-                if (_lineStartsDash)
+                if (head.StartsWith("--"u8))
                 {
                     _inHeaders = true; // a boundary, perhaps: the part's header block follows
                     _top = false;
@@ -103,8 +102,7 @@ public static class NestedHeaders
                 }
                 return null;
             }
-            var head = _head.AsSpan(0, Math.Min(_lineLength, _head.Length));
-            if (_lineIsBlank)
+            if (_lineLength == _headLength && head.IndexOfAnyExcept((byte)'\r', (byte)'\n') < 0)
             {
                 var violation = EndField();
                 _inHeaders = _declaresMessage; // an embedded message's own header block starts at once
@@ -138,7 +136,6 @@ public static class NestedHeaders
         private string? EndField()
         {
             var counted = _folded && !(_top && skipTop);
-
             if (counted)
                 _foldedTotal += _field;
             _field = 0;
