@@ -97,13 +97,7 @@ public class ContentSmugglingTests
     {
         await using var upstream = new FakeUpstream();
         await using var gateway = await GatewayHost.StartAsync($"rules:\n  files: [\"{Rules}\"]\n", upstream);
-        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
-        string reply;
-        await using (c)
-        {
-            await Mail.BeginDataAsync(c);
-            reply = await c.CommandAsync(message.TrimEnd('\r', '\n') + "\r\n.");
-        }
+        var reply = await Mail.DataReplyAsync(gateway.Port, message);
         Assert.True(reply.StartsWith(expected, StringComparison.Ordinal), $"{what}: {reply}");
         Assert.Equal(expected == "250 " ? 1 : 0, upstream.Messages.Count);
     }

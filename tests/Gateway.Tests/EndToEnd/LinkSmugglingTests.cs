@@ -51,13 +51,7 @@ public class LinkSmugglingTests
                 Directory.CreateDirectory(Path.Combine(dir, "rules"));
                 File.WriteAllText(Path.Combine(dir, "rules", "links.yaml"), Rule);
             });
-        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
-        string reply;
-        await using (c)
-        {
-            await Mail.BeginDataAsync(c);
-            reply = await c.CommandAsync(message.TrimEnd('\r', '\n') + "\r\n.");
-        }
+        var reply = await Mail.DataReplyAsync(gateway.Port, message);
         Assert.True(reply.StartsWith(expected, StringComparison.Ordinal), $"{what}: {reply}");
         Assert.Equal(expected == "250 " ? 1 : 0, upstream.Messages.Count);
     }

@@ -40,6 +40,17 @@ public static class Mail
         Assert.StartsWith("354", await c.CommandAsync("DATA"));
     }
 
+    /// <summary>One message over a new raw session (EHLO, MAIL, RCPT, DATA accepted): the reply to its end.</summary>
+    public static async Task<string> DataReplyAsync(int port, string message)
+    {
+        var (c, _) = await RawSmtpClient.OpenAsync(port);
+        await using (c)
+        {
+            await BeginDataAsync(c);
+            return await c.CommandAsync(message.TrimEnd('\r', '\n') + "\r\n.");
+        }
+    }
+
     /// <summary>The bytes after the Received header the gateway prepended.</summary>
     public static byte[] WithoutReceived(byte[] data)
     {
