@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Configuration;
@@ -17,20 +16,10 @@ public class StartupErrorTests
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         using var dir = new TempDirectory();
         var config = dir.Write("gateway.yaml", $"server:\n  listen: [\"127.0.0.1:{port}\"]\n  hostname: mx.test.example\nrelay:\n  domains: [example.test]\nupstream:\n  directory: ./delivered\n");
-        var dll = Path.Combine(AppContext.BaseDirectory, "gateway.dll");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", ["exec", dll, "run", "--config", config])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = dir.Path,
-        })!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(1, process.ExitCode);
-        var errors = await stderr;
+        var (exit, stdout, errors) = await CliRunner.RunProcessAsync(dir.Path, "run", "--config", config);
+        Assert.Equal(1, exit);
         Assert.Equal($"cannot listen on 127.0.0.1:{port}: address already in use", errors.Trim());
-        Assert.DoesNotContain("   at ", await stdout + errors);
+        Assert.DoesNotContain("   at ", stdout + errors);
     }
 
     [Theory]

@@ -13,28 +13,8 @@ public class HostileYamlTests
 {
     private const string Config = "server:\n  listen: [\"127.0.0.1:0\"]\nrelay:\n  domains: [example.test]\nupstream:\n  directory: out\nrules:\n  files: [rules/*.yaml]\n";
 
-    private static async Task<(int Exit, string Out, string Err)> CheckAsync(TempDirectory dir)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "gateway.dll");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", ["exec", dll, "check", "--config", Path.Combine(dir.Path, "gateway.yaml")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = dir.Path,
-        })!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Out, string Err)> CheckAsync(TempDirectory dir) =>
+        CliRunner.RunProcessAsync(dir.Path, "check", "--config", Path.Combine(dir.Path, "gateway.yaml"));
 
     private static TempDirectory WithRuleFile(string text)
     {

@@ -7,7 +7,8 @@ namespace Gateway.Tests.EndToEnd;
 /// <summary>Look-alike senders and HTML smuggling over SMTP, decided by the shipped rules/lookalike.yaml.</summary>
 public class LookalikeTests
 {
-    private static Task<GatewayHost> StartAsync(FakeUpstream upstream) => GatewayHost.StartAsync("""
+    /// <summary>The look-alike and HTML smuggling filters with the shipped lookalike.yaml rules.</summary>
+    internal static Task<GatewayHost> StartAsync(FakeUpstream upstream) => GatewayHost.StartAsync("""
         pipeline:
           data:
             - { type: lookalike, brands: [paypal.com] }
@@ -115,19 +116,7 @@ public class ZippedHtmlSmugglingTests
     public async Task An_html_file_in_a_zip_is_scanned_for_smuggling(string page, string expected)
     {
         await using var upstream = new FakeUpstream();
-        await using var gateway = await GatewayHost.StartAsync("""
-            pipeline:
-              data:
-                - { type: html_smuggling }
-                - { type: rules }
-            rules:
-              files: ["rules/*.yaml"]
-            """, upstream,
-            prepareDirectory: dir =>
-            {
-                Directory.CreateDirectory(Path.Combine(dir, "rules"));
-                File.Copy(Path.Combine(RepoRoot.Find(), "rules", "lookalike.yaml"), Path.Combine(dir, "rules", "lookalike.yaml"));
-            });
+        await using var gateway = await LookalikeTests.StartAsync(upstream);
         using var zip = new MemoryStream();
         using (var archive = new System.IO.Compression.ZipArchive(zip, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
         using (var entry = archive.CreateEntry("invoice.html").Open())
@@ -135,14 +124,7 @@ public class ZippedHtmlSmugglingTests
         var message = "From: a@sender.test\r\nTo: bob@example.test\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
             + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/zip; name=\"invoice.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
             + Convert.ToBase64String(zip.ToArray(), Base64FormattingOptions.InsertLineBreaks) + "\r\n--b--\r\n";
-        var (c, _) = await RawSmtpClient.OpenAsync(gateway.Port);
-        string reply;
-        await using (c)
-        {
-            await Mail.BeginDataAsync(c);
-            reply = await c.CommandAsync(message + ".");
-        }
-        Assert.StartsWith(expected, reply);
+        Assert.StartsWith(expected, await Mail.DataReplyAsync(gateway.Port, message));
         Assert.Equal(expected == "250 " ? 1 : 0, upstream.Messages.Count);
     }
 }
