@@ -85,7 +85,10 @@ public static class HtmlLinks
     /// <summary>The http(s) address a browser would follow for an attribute value already decoded, or null.</summary>
     public static string? Target(string value)
     {
-        var s = string.Concat(value.Where(c => c is not ('\t' or '\n' or '\r'))).Trim(Controls);
+        // Called for every attribute of every element: most have no colon, and most links no tab or newline.
+        if (value.IndexOf(':') < 0)
+            return null;
+        var s = (value.AsSpan().IndexOfAny('\t', '\n', '\r') < 0 ? value : string.Concat(value.Where(c => c is not ('\t' or '\n' or '\r')))).Trim(Controls);
         var colon = s.IndexOf(':');
         if (colon is not (4 or 5))
             return null;
